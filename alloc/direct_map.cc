@@ -129,6 +129,7 @@ bool Machine::owner_set_direct_map(Pfn pfn, unsigned order, bool present) {
   uint64_t n = uint64_t{1} << order;
   direct_map_.set_valid_noflush(pfn, n, present);
   direct_map_.flush_tlb_kernel_range();
+  touch(pfn);
   bool as_allocated = !(p.flags & PG_unmapped);
   if (present == as_allocated) p.flags &= ~PG_dm_changed;
   else p.flags |= PG_dm_changed;

@@ -81,6 +81,7 @@ void Machine::free_pages_prepare(Pfn pfn, unsigned order) {
   p.order = 0;
   p.refcount = 0;
   p.flags = 0;
+  touch(pfn);
   if (data_) kasan::poison(page_data(pfn), (size_t{1} << order) * config_.page_bytes);
   bump();
 }

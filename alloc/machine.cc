@@ -75,6 +75,7 @@ Machine::Machine(const Config& config) : config_(config) {
   setup_per_zone_wmarks();
   setup_per_zone_lowmem_reserve();
   gen_ = 1;
+  reset_touched();
 }
 
 std::unique_ptr<Machine> Machine::create(const Config& config, std::string* error) {
@@ -122,6 +123,7 @@ Machine& Machine::operator=(Machine&& o) noexcept {
   user_min_free_kbytes_ = o.user_min_free_kbytes_;
   totalreserve_pages_ = o.totalreserve_pages_;
   gen_ = o.gen_;
+  touch_ = o.touch_;
   o.nr_pages_ = 0;
   return *this;
 }
@@ -280,12 +282,14 @@ unsigned Machine::pageblock_freetype_idx(Pfn pfn) const {
 void Machine::set_pageblock_migratetype(Pfn pfn, unsigned mt) {
   uint8_t& bits = pageblock_[(pfn - base_pfn_) >> config_.pageblock_order];
   bits = static_cast<uint8_t>((bits & ~PB_migrate_mask) | mt);
+  touch(pfn);
   bump();
 }
 
 void Machine::set_pageblock_unmapped(Pfn pfn, bool unmapped) {
   uint8_t& bits = pageblock_[(pfn - base_pfn_) >> config_.pageblock_order];
   bits = static_cast<uint8_t>(unmapped ? (bits | PB_unmapped) : (bits & ~PB_unmapped));
+  touch(pfn);
   bump();
 }
 
@@ -298,6 +302,7 @@ void Machine::list_add(ListHead& l, Pfn pfn) {
   else l.tail = i;
   l.head = i;
   l.count++;
+  touch(pfn);
   bump();
 }
 
@@ -310,6 +315,7 @@ void Machine::list_add_tail(ListHead& l, Pfn pfn) {
   else l.head = i;
   l.tail = i;
   l.count++;
+  touch(pfn);
   bump();
 }
 
@@ -322,6 +328,7 @@ void Machine::list_del(ListHead& l, Pfn pfn) {
   else l.tail = p.prev;
   p.next = p.prev = 0;
   l.count--;
+  touch(pfn);
   bump();
 }
 

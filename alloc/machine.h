@@ -50,6 +50,16 @@ struct MachineStats {
 
 class MachineCorruptor;  // test-only write access (oracles/corrupt.h)
 
+// PFNs whose metadata changed since the last reset (list links, states, pageblock
+// bits): what an incremental checker must look at. Bounded; overflow means "look at
+// everything".
+struct TouchLog {
+  static constexpr unsigned kCapacity = 64;
+  Pfn pfns[kCapacity];
+  unsigned n = 0;
+  bool overflow = false;
+};
+
 class Machine {
  public:
   // Throws std::invalid_argument with validate_config()'s message on a bad config.
@@ -142,6 +152,8 @@ class Machine {
   const MachineStats& stats() const { return stats_; }
   // Bumped by every state change; equal generations mean an identical machine.
   uint64_t generation() const { return gen_; }
+  const TouchLog& touched() const { return touch_; }
+  void reset_touched() { touch_.n = 0; touch_.overflow = false; }
 
   // /proc formats (dump.cc).
   std::string buddyinfo() const;
@@ -291,6 +303,10 @@ class Machine {
   bool flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap);
 
   void bump() { gen_++; }
+  void touch(Pfn pfn) {
+    if (touch_.n < TouchLog::kCapacity) touch_.pfns[touch_.n++] = pfn;
+    else touch_.overflow = true;
+  }
 
   Config config_;
   Pfn base_pfn_ = 0;
@@ -311,6 +327,7 @@ class Machine {
   unsigned user_min_free_kbytes_ = 0;
   uint64_t totalreserve_pages_ = 0;
   uint64_t gen_ = 0;
+  TouchLog touch_;
 };
 
 }  // namespace pagealloc

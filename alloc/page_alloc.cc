@@ -231,6 +231,7 @@ void Machine::prep_new_page(Pfn pfn, unsigned order, gfp_t gfp, unsigned alloc_f
   // Set when ALLOC_NO_WATERMARKS was needed: the caller must be freeing memory.
   if (alloc_flags & ALLOC_NO_WATERMARKS) p.flags |= PG_pfmemalloc;
   if (alloc_flags & ALLOC_UNMAPPED) p.flags |= PG_unmapped;
+  touch(pfn);
   bump();
   if (!data_) return;
   uint8_t* mem = page_data(pfn);

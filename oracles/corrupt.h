@@ -1,0 +1,29 @@
+// Test-only write access to a Machine's internals, to prove every oracle fires. Not
+// part of alloc/'s API: the Machine befriends this class and nothing else.
+#pragma once
+
+#include "alloc/machine.h"
+
+namespace pagealloc {
+
+class MachineCorruptor {
+ public:
+  explicit MachineCorruptor(Machine& m) : m_(m) {}
+  Page& page(Pfn pfn) { return m_.pg(pfn); }
+  Zone& zone(unsigned id) { return m_.zones_[id]; }
+  PerCpuPages& pcp(unsigned zone, unsigned cpu) { return m_.pcp_mut(zone, cpu); }
+  uint8_t& pageblock_bits(Pfn pfn) {
+    return m_.pageblock_[(pfn - m_.base_pfn_) >> m_.config_.pageblock_order];
+  }
+  // List surgery that keeps links consistent (so only the intended rule breaks).
+  void list_del(ListHead& l, Pfn pfn) { m_.list_del(l, pfn); }
+  void list_add(ListHead& l, Pfn pfn) { m_.list_add(l, pfn); }
+  void touch(Pfn pfn) { m_.touch(pfn); }
+  DirectMap& direct_map() { return m_.direct_map_; }
+  MachineStats& stats() { return m_.stats_; }
+
+ private:
+  Machine& m_;
+};
+
+}  // namespace pagealloc

@@ -1,0 +1,76 @@
+// The reference model: an obviously simple account of every PFN, kept beside the
+// machine from op outcomes alone (never by reading the machine's lists):
+//
+//   Absent    a hole or outside every zone
+//   Reserved  present, never managed
+//   Free      free: in a buddy block or on some per-cpu list (the model does not
+//             predict which; the machine's split is checked by the invariants and
+//             by NR_FREE_PAGES + pcp counts == the reference's free count per zone)
+//   Allocated owned by allocation `owner` (head and tails)
+//
+// After every op the machine is compared with it: around the touched PFNs and per-zone
+// counts incrementally, every PFN in full.
+//
+// The liveness judgement (judge_failure) decides whether a failed allocation was
+// allowed. It claims exactly this: a request that returns NULL is a finding if some
+// zone the request may use (Eligibility::zones) (a) passes the min watermark test
+// (boosted mark, the slow path's alloc_flags, the zone's NR_FREE_PAGES, lowmem_reserve
+// of the request's highest zone) and (b) holds a free block of order >= the request's
+// order on a free list the request may take from (own type and fallbacks; CMA if
+// movable; HIGHATOMIC with ALLOC_HIGHATOMIC/OOM/NON_BLOCK; the unmapped freetype for
+// unmapped requests, or for mapped ones that may flip it back at pageblock order).
+// Pages on per-cpu lists never count: the kernel drains them only after reclaim
+// makes progress. Requests that return Loops or Error are not judged here.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "alloc/machine.h"
+#include "oracles/finding.h"
+
+namespace buddycheck {
+
+using namespace pagealloc;
+
+class Reference {
+ public:
+  enum class State : uint8_t { Absent, Reserved, Free, Allocated };
+
+  // Built from the machine's Config only (holes, reserved ranges, zone spans).
+  explicit Reference(const Config& config);
+
+  State state(Pfn pfn) const;
+  uint32_t owner(Pfn pfn) const;  // allocation id of an Allocated page
+  uint64_t free_pages(unsigned zone) const { return zone_free_[zone]; }
+
+  // An allocation [pfn, pfn + 2^order) was handed out. Finding if any page was not
+  // Free (handed out twice, or never free).
+  std::optional<Finding> on_alloc(uint32_t id, Pfn pfn, unsigned order);
+  // A successful free of allocation `id`.
+  void on_free(uint32_t id, Pfn pfn, unsigned order);
+
+  // Is [pfn, +2^order) exactly one live allocation's head with that order?
+  bool is_allocation(Pfn pfn, unsigned order) const;
+
+  // Compare the machine around what the last op touched, plus per-zone free counts.
+  std::optional<Finding> compare_incremental(const Machine& m) const;
+  // Compare every PFN.
+  std::optional<Finding> compare_full(const Machine& m) const;
+
+  // Liveness: was this failure allowed? (see the header comment)
+  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
+                                       const AllocFlags* ctx) const;
+
+ private:
+  Pfn base_ = 0;
+  std::vector<uint8_t> state_;
+  std::vector<uint32_t> owner_;
+  std::vector<uint16_t> zone_of_;  // per PFN zone id (0xffff: none)
+  std::vector<uint64_t> zone_free_;
+};
+
+// The machine's coarse view of one PFN, for comparisons and reports.
+Reference::State machine_coarse_state(const Machine& m, Pfn pfn);
+
+}  // namespace buddycheck

@@ -1,0 +1,73 @@
+// The shadow oracle: a record of every allocation (id, PFN, order, request) that
+// judges each result against what the request allowed (spec §9 17-25), paints every
+// mapped allocation's memory with its id and verifies the paint at free (an overlap or
+// a stray write shows up as a wrong colour), and checks __GFP_ZERO pages read zero.
+// Free and unmapped pages stay ASan-poisoned by the allocator's KASAN hooks, so any
+// touch of them in a sanitizer build is reported like KASAN would.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "alloc/machine.h"
+#include "oracles/eligibility.h"
+#include "oracles/finding.h"
+
+namespace buddycheck {
+
+using namespace pagealloc;
+
+struct AllocRecord {
+  Pfn pfn = kNoPfn;
+  unsigned order = 0;
+  bool live = false;
+  bool frozen = false;     // free with free_frozen_pages
+  bool unmapped = false;   // handed out unmapped
+  bool dm_changed = false; // owner changed the direct map and has not restored it
+  uint16_t zone = 0;
+  AllocRequest req;
+  std::optional<AllocFlags> ctx;
+};
+
+// State the eligibility checks need from just before the op.
+struct PreState {
+  std::vector<int64_t> nr_free;            // NR_FREE_PAGES per zone
+  std::vector<int64_t> pcp_pages;          // pages on all pcp lists per zone
+  int64_t freed_during_op = 0;             // pages freed by hooks during the op
+};
+
+class Shadow {
+ public:
+  explicit Shadow(const Machine& m, bool paint = true);
+
+  // Snapshot taken before an allocation op (cheap: O(zones * cpus)).
+  PreState snapshot(const Machine& m) const;
+
+  // Judge a successful allocation and paint it. `id` is the new allocation's id.
+  std::optional<Finding> on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
+                                  const AllocFlags* ctx, bool frozen, const AllocResult& r,
+                                  const PreState& pre);
+  // The machine's accept/refuse decision against the spec's (eligibility()):
+  // SHADOW-REFUSED for a valid request answered with AllocStatus::Error,
+  // SHADOW-ACCEPTED-INVALID for an invalid one that was not.
+  std::optional<Finding> judge_validity(const Machine& m, const AllocRequest& req,
+                                        const AllocFlags* ctx, const AllocResult& r) const;
+
+  // Before freeing allocation `id`: verify its paint. After: mark it dead.
+  std::optional<Finding> verify_paint(const Machine& m, uint32_t id) const;
+  void on_free(uint32_t id);
+  void on_dm_set(uint32_t id, bool present);
+
+  const AllocRecord& record(uint32_t id) const { return records_[id]; }
+  AllocRecord& record_mut(uint32_t id) { return records_[id]; }
+  size_t nr_records() const { return records_.size(); }
+
+ private:
+  bool paint_;
+  std::vector<AllocRecord> records_;
+};
+
+// The paint word for page `i` of allocation `id`.
+uint64_t paint_word(uint32_t id, uint64_t i);
+
+}  // namespace buddycheck
