@@ -273,8 +273,8 @@ class Machine {
  private:
   // page_alloc.cc
   AllocResult alloc_common(const AllocRequest& req, const AllocFlags* aflags, bool frozen);
-  AllocResult validate_request(const AllocRequest& req, const AllocFlags* aflags,
-                               AllocFlags* sanitized) const;
+  bool validate_request(const AllocRequest& req, const AllocFlags* aflags, AllocFlags* sanitized,
+                        AllocResult* r) const;
   bool prepare_alloc_pages(gfp_t gfp, unsigned order, int preferred_nid, const Nodemask* nodemask,
                            AllocContext* ac, gfp_t* alloc_gfp, unsigned* alloc_flags);
   Pfn get_page_from_freelist(gfp_t gfp, unsigned order, unsigned alloc_flags,

@@ -36,64 +36,62 @@ const char* alloc_error_name(AllocError e) {
   return "?";
 }
 
-namespace {
-AllocResult error(AllocResult r, AllocError e, std::string detail) {
-  r.status = AllocStatus::Error;
-  r.error = e;
-  r.detail = std::move(detail);
-  return r;
-}
-}  // namespace
 
 // Everything the kernel would WARN/BUG about before allocating, and the context
-// struct's sanitization. Const: a refused request changes nothing.
-AllocResult Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags,
-                                      AllocFlags* sanitized) const {
-  AllocResult r;
-  r.order = req.order;
+// struct's sanitization, written into *r (status Error on refusal). Const: a refused
+// request changes nothing.
+bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags,
+                               AllocFlags* sanitized, AllocResult* r) const {
+  r->order = req.order;
   const gfp_t gfp = req.gfp;
-  if (gfp & ~__GFP_BITS_MASK)
-    return error(r, AllocError::UnknownGfpBits,
-                 fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", gfp, __GFP_BITS_MASK));
-  if (req.order > config_.max_page_order)
-    return error(r, AllocError::OrderTooLarge,
-                 fmt::format("order {} > MAX_PAGE_ORDER {} (WARN_ON_ONCE_GFP)", req.order,
-                             config_.max_page_order));
-  if (gfp_zone_bad(gfp))
-    return error(r, AllocError::BadZoneCombination,
-                 fmt::format("{} is a GFP_ZONE_BAD combination (VM_BUG_ON in gfp_zone)",
-                             gfp_names_string(gfp & GFP_ZONEMASK)));
-  if ((gfp & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK)
-    return error(r, AllocError::MovableAndReclaimable,
-                 "__GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON in gfp_migratetype)");
-  if (req.cpu >= nr_cpus_)
-    return error(r, AllocError::BadCpu, fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, nr_cpus_));
+  auto refuse = [r](AllocError e, std::string detail) {
+    r->status = AllocStatus::Error;
+    r->error = e;
+    r->detail = std::move(detail);
+    return false;
+  };
+  if (gfp & ~__GFP_BITS_MASK) [[unlikely]]
+    return refuse(AllocError::UnknownGfpBits,
+                  fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", gfp, __GFP_BITS_MASK));
+  if (req.order > config_.max_page_order) [[unlikely]]
+    return refuse(AllocError::OrderTooLarge,
+                  fmt::format("order {} > MAX_PAGE_ORDER {} (WARN_ON_ONCE_GFP)", req.order,
+                              config_.max_page_order));
+  if (gfp_zone_bad(gfp)) [[unlikely]]
+    return refuse(AllocError::BadZoneCombination,
+                  fmt::format("{} is a GFP_ZONE_BAD combination (VM_BUG_ON in gfp_zone)",
+                              gfp_names_string(gfp & GFP_ZONEMASK)));
+  if ((gfp & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK) [[unlikely]]
+    return refuse(AllocError::MovableAndReclaimable,
+                  "__GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON in gfp_migratetype)");
+  if (req.cpu >= nr_cpus_) [[unlikely]]
+    return refuse(AllocError::BadCpu, fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, nr_cpus_));
   int nid = req.nid == NUMA_NO_NODE ? config_.node_of_cpu(req.cpu) : req.nid;
-  if (nid < 0 || nid >= static_cast<int>(nodes_.size()))
-    return error(r, AllocError::BadNode, fmt::format("node {} is not online", req.nid));
+  if (nid < 0 || nid >= static_cast<int>(nodes_.size())) [[unlikely]]
+    return refuse(AllocError::BadNode, fmt::format("node {} is not online", req.nid));
   if ((gfp & __GFP_THISNODE) && !nodes_[nid].has(N_MEMORY) && !nodes_[nid].has(N_MEMORY_PRIVATE))
-    return error(r, AllocError::ThisnodeWithoutMemory,
-                 fmt::format("__GFP_THISNODE on node {} without memory (warn_if_node_offline)", nid));
+    return refuse(AllocError::ThisnodeWithoutMemory,
+                  fmt::format("__GFP_THISNODE on node {} without memory (warn_if_node_offline)", nid));
 
   // The context struct and the v2 spelling __GFP_UNMAPPED share the sanitizer.
-  const gfp_t eff = current_gfp_context(gfp, req.task);
   if (aflags || (gfp & __GFP_UNMAPPED)) {
+    const gfp_t eff = current_gfp_context(gfp, req.task);
     AllocFlags f = aflags ? *aflags : AllocFlags{};
     if (gfp & __GFP_UNMAPPED) f.set(CTX_unmapped);
-    r.sanitize = sanitize_alloc_flags(&f, eff, req.order, config_.mobility_grouping);
-    if (r.sanitize.verdict == Verdict::REJECT)
-      return error(r, AllocError::ContextRejected,
-                   fmt::format("sanitize_alloc_flags: {} ({})", r.sanitize.rule, r.sanitize.reason));
-    if (r.sanitize.verdict == Verdict::CLEAR) r.warnings |= WARN_CTX_CLEARED;
+    r->sanitize = sanitize_alloc_flags(&f, eff, req.order, config_.mobility_grouping);
+    if (r->sanitize.verdict == Verdict::REJECT)
+      return refuse(AllocError::ContextRejected,
+                    fmt::format("sanitize_alloc_flags: {} ({})", r->sanitize.rule, r->sanitize.reason));
+    if (r->sanitize.verdict == Verdict::CLEAR) r->warnings |= WARN_CTX_CLEARED;
     if (sanitized) *sanitized = f;
   }
-  r.status = AllocStatus::Ok;
-  return r;
+  return true;
 }
 
 AllocResult Machine::check_request(const AllocRequest& req, const AllocFlags* aflags) const {
-  AllocResult r = validate_request(req, aflags, nullptr);
-  if (r.status == AllocStatus::Error) return r;
+  AllocResult r;
+  if (!validate_request(req, aflags, nullptr, &r)) return r;
+  r.status = AllocStatus::Ok;
   // The slow path's WARN_ON_ONCE()s for __GFP_NOFAIL.
   if (req.gfp & __GFP_NOFAIL) {
     if (req.order > 1) r.warnings |= WARN_NOFAIL_COSTLY;
@@ -246,9 +244,8 @@ void Machine::prep_new_page(Pfn pfn, unsigned order, gfp_t gfp, unsigned alloc_f
 
 AllocResult Machine::alloc_common(const AllocRequest& req, const AllocFlags* aflags, bool frozen) {
   AllocFlags sanitized;
-  AllocResult r = validate_request(req, aflags, &sanitized);
-  if (r.status == AllocStatus::Error) return r;
-  r.status = AllocStatus::Failed;
+  AllocResult r;
+  if (!validate_request(req, aflags, &sanitized, &r)) return r;
 
   gfp_t gfp = current_gfp_context(req.gfp, req.task);
   gfp_t alloc_gfp = gfp;
@@ -308,8 +305,8 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
     b.error = AllocError::BulkTooLarge;
     return b;
   }
-  AllocResult v = validate_request(req, nullptr, nullptr);
-  if (v.status == AllocStatus::Error) {
+  AllocResult v;
+  if (!validate_request(req, nullptr, nullptr, &v)) {
     b.status = AllocStatus::Error;
     b.error = v.error;
     return b;

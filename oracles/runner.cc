@@ -1,0 +1,446 @@
+// The runner: one op at a time, then the oracles. Hooks (reclaim, compaction, OOM)
+// free allocations through the runner so the shadow and the reference stay in step.
+#include "oracles/runner.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "oracles/checks.h"
+#include "oracles/invariants.h"
+#include "oracles/report.h"
+#include "oracles/trace.h"
+
+namespace buddycheck {
+
+namespace {
+
+Finding check_finding(Check c, std::string summary, std::string expected, std::string actual,
+                      std::vector<Pfn> pfns, int zone) {
+  Finding f;
+  f.id = std::string(check_info(c).id);
+  f.summary = std::move(summary);
+  f.expected = std::move(expected);
+  f.actual = std::move(actual);
+  f.pfns = std::move(pfns);
+  f.zone = zone;
+  return f;
+}
+
+StepResult err(std::string msg) {
+  StepResult s;
+  s.error = std::move(msg);
+  return s;
+}
+
+StepResult found(std::optional<Finding> f) {
+  StepResult s;
+  s.finding = std::move(f);
+  return s;
+}
+
+}  // namespace
+
+Runner::Runner(const Config& config, RunOptions options)
+    : options_(options),
+      machine_(std::make_unique<Machine>(config)),
+      shadow_(*machine_, options.paint),
+      reference_(config) {
+  trace_.config = config;
+  Hooks& h = machine_->hooks();
+  // Direct reclaim frees up to `reclaim` of the oldest live allocations.
+  h.direct_reclaim = [this](Machine&, const ReclaimContext&) -> uint64_t {
+    uint64_t pages = 0;
+    for (unsigned n = 0; n < hooks_.reclaim; n++) {
+      uint32_t victim = UINT32_MAX;
+      for (uint32_t id : live_)
+        if (!shadow_.record(id).dm_changed && id < victim) victim = id;
+      if (victim == UINT32_MAX) break;
+      pages += hook_free(victim);
+    }
+    return pages;
+  };
+  h.zone_reclaimable_pages = [this](const Machine&, unsigned zone) -> uint64_t {
+    if (!hooks_.reclaim) return 0;
+    uint64_t pages = 0;
+    for (uint32_t id : live_) {
+      const AllocRecord& r = shadow_.record(id);
+      if (r.zone == zone && !r.dm_changed) pages += uint64_t{1} << r.order;
+    }
+    return pages;
+  };
+  h.direct_compact = [this](Machine&, const ReclaimContext&) { return hooks_.compact; };
+  // The OOM killer: by default the kernel's out_of_memory() with no killable task
+  // (progress only for !__GFP_FS); with oom=kill the oldest live allocation dies.
+  h.out_of_memory = [this](Machine&, const ReclaimContext& rc) -> bool {
+    if (!hooks_.oom_kill) return !(rc.gfp & __GFP_FS);
+    uint32_t victim = UINT32_MAX;
+    for (uint32_t id : live_)
+      if (!shadow_.record(id).dm_changed && id < victim) victim = id;
+    return victim != UINT32_MAX && hook_free(victim) > 0;
+  };
+}
+
+Runner::~Runner() = default;
+
+AllocRequest Runner::request_of(const Op& op) const {
+  AllocRequest req;
+  req.gfp = op.gfp;
+  req.order = op.order;
+  req.nid = op.nid;
+  req.nodemask = op.nodemask;
+  req.cpu = op.cpu;
+  req.task = task_from_bits(op.task, op.cpuset);
+  return req;
+}
+
+void Runner::remove_live(uint32_t id) {
+  int32_t pos = live_pos_[id];
+  uint32_t last = live_.back();
+  live_[pos] = last;
+  live_pos_[last] = pos;
+  live_.pop_back();
+  live_pos_[id] = -1;
+}
+
+uint64_t Runner::hook_free(uint32_t id) {
+  const AllocRecord& rec = shadow_.record(id);
+  if (options_.shadow && !hook_finding_)
+    if (auto f = shadow_.verify_paint(*machine_, id)) hook_finding_ = f;
+  Pfn pfn = rec.pfn;
+  unsigned order = rec.order;
+  FreeResult fr = rec.frozen ? machine_->free_frozen_pages(pfn, order) : machine_->free_pages(pfn, order);
+  if (!fr.ok()) {
+    if (!hook_finding_)
+      hook_finding_ = check_finding(Check::ShadowFreeRefused,
+                                    fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused during reclaim", id, pfn, order),
+                                    "free accepted", fr.report, {pfn}, machine_->page_zone_id(pfn));
+    return 0;
+  }
+  reference_.on_free(id, pfn, order);
+  shadow_.on_free(id);
+  remove_live(id);
+  freed_.push_back(id);
+  hook_freed_pages_ += int64_t{1} << order;
+  return uint64_t{1} << order;
+}
+
+StepResult Runner::do_alloc(const Op& op) {
+  Machine& m = *machine_;
+  AllocRequest req = request_of(op);
+  const AllocFlags* ctx = op.ctx ? &*op.ctx : nullptr;
+  PreState pre = shadow_.snapshot(m);
+  hook_freed_pages_ = 0;
+  AllocResult r = ctx ? m.alloc_pages_context(req, ctx)
+                  : op.frozen ? m.alloc_frozen_pages(req) : m.alloc_pages(req);
+  const bool frozen = ctx || op.frozen;
+  if (hook_finding_) return found(hook_finding_);
+  if (options_.shadow)
+    if (auto f = shadow_.judge_validity(m, req, ctx, r)) return found(f);
+  switch (r.status) {
+    case AllocStatus::Ok: {
+      uint32_t id = next_id();
+      pre.freed_during_op = hook_freed_pages_;
+      std::optional<Finding> rf;
+      if (options_.reference) rf = reference_.on_alloc(id, r.pfn, r.order);
+      auto sf = shadow_.on_alloc(m, id, req, ctx, frozen, r, pre);
+      live_pos_.resize(id + 1, -1);
+      live_pos_[id] = static_cast<int32_t>(live_.size());
+      live_.push_back(id);
+      if (rf) return found(rf);
+      if (sf && options_.shadow) return found(sf);
+      break;
+    }
+    case AllocStatus::Failed:
+      if (options_.liveness)
+        if (auto f = reference_.judge_failure(m, req, ctx)) return found(f);
+      break;
+    case AllocStatus::Loops:
+      log_ += fmt::format("op #{}: {}: {}\n", trace_.ops.size() - 1, print_op(op), r.detail);
+      break;
+    case AllocStatus::Error:
+      break;
+  }
+  return {};
+}
+
+StepResult Runner::do_bulk(const Op& op) {
+  Machine& m = *machine_;
+  if (op.count > (1u << 16)) return err(fmt::format("alloc_bulk count {} is larger than 65536", op.count));
+  AllocRequest req = request_of(op);
+  req.order = 0;
+  PreState pre = shadow_.snapshot(m);
+  hook_freed_pages_ = 0;
+  BulkResult b = m.alloc_pages_bulk(req, static_cast<int>(op.count));
+  if (hook_finding_) return found(hook_finding_);
+  if (b.status == AllocStatus::Error) {
+    AllocResult r;
+    r.status = AllocStatus::Error;
+    r.error = b.error;
+    if (options_.shadow)
+      if (auto f = shadow_.judge_validity(m, req, nullptr, r)) return found(f);
+    return {};
+  }
+  pre.freed_during_op = hook_freed_pages_;
+  for (Pfn pfn : b.pfns) {
+    AllocResult r;
+    r.status = AllocStatus::Ok;
+    r.pfn = pfn;
+    r.zone = static_cast<uint16_t>(std::max(0, m.page_zone_id(pfn)));
+    uint32_t id = next_id();
+    std::optional<Finding> rf;
+    if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
+    auto sf = shadow_.on_alloc(m, id, req, nullptr, false, r, pre);
+    live_pos_.resize(id + 1, -1);
+    live_pos_[id] = static_cast<int32_t>(live_.size());
+    live_.push_back(id);
+    if (rf) return found(rf);
+    if (sf && options_.shadow) return found(sf);
+  }
+  // An empty result means the single-page fallback failed too.
+  if (b.pfns.empty() && op.count > 0 && b.status == AllocStatus::Failed && options_.liveness)
+    if (auto f = reference_.judge_failure(m, req, nullptr)) return found(f);
+  return {};
+}
+
+StepResult Runner::do_free(const Op& op, uint32_t id) {
+  Machine& m = *machine_;
+  if (id >= next_id() || live_pos_[id] < 0) return err(fmt::format("id {} is not a live allocation", id));
+  if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+  const AllocRecord& rec = shadow_.record(id);
+  if (options_.shadow)
+    if (auto f = shadow_.verify_paint(m, id)) return found(f);
+  Pfn pfn = rec.pfn;
+  unsigned order = rec.order;
+  uint64_t gen = m.generation();
+  FreeResult fr = rec.frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
+  if (rec.dm_changed) {
+    // The owner changed the direct map and did not restore it: a bad free.
+    if (fr.ok())
+      return found(check_finding(Check::ShadowBadFreeAccepted,
+                                 fmt::format("free of pfn {:#x} order {} accepted although its direct map was changed and not restored", pfn, order),
+                                 "bad_page: direct map not restored", "freed", {pfn}, m.page_zone_id(pfn)));
+    if (m.generation() != gen)
+      return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
+                                 "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
+    log_ += fmt::format("op #{}: free id={} refused: {}", trace_.ops.size() - 1, id, fr.report);
+    return {};
+  }
+  if (!fr.ok())
+    return found(check_finding(Check::ShadowFreeRefused,
+                               fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused", id, pfn, order),
+                               "free accepted", fr.report, {pfn}, m.page_zone_id(pfn)));
+  reference_.on_free(id, pfn, order);
+  shadow_.on_free(id);
+  remove_live(id);
+  freed_.push_back(id);
+  return {};
+}
+
+StepResult Runner::do_bad_free(const Op& op) {
+  Machine& m = *machine_;
+  if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+  auto live = [&](uint64_t id) { return id < next_id() && live_pos_[id] >= 0; };
+  Pfn pfn;
+  unsigned order;
+  bool frozen;
+  switch (op.bad) {
+    case BadFreeKind::double_free: {
+      if (op.id >= next_id() || live(op.id)) return err(fmt::format("id {} is not a freed allocation", op.id));
+      const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
+      // Someone else owns that block now: freeing it is legal, not a double free.
+      if (reference_.is_allocation(rec.pfn, rec.order)) {
+        log_ += fmt::format("op #{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
+                            trace_.ops.size() - 1, op.id, rec.pfn);
+        return {};
+      }
+      pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
+      break;
+    }
+    case BadFreeKind::wrong_order:
+    case BadFreeKind::tail:
+    case BadFreeKind::refcount: {
+      if (!live(op.id)) return err(fmt::format("id {} is not a live allocation", op.id));
+      const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
+      pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
+      if (op.bad == BadFreeKind::wrong_order) {
+        order = order < m.max_order() ? order + 1 : order - 1;
+      } else if (op.bad == BadFreeKind::tail) {
+        if (rec.order == 0) {
+          log_ += fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
+                              trace_.ops.size() - 1, op.id);
+          return {};
+        }
+        pfn += 1, order = 0;
+      } else {
+        frozen = !frozen;
+      }
+      break;
+    }
+    case BadFreeKind::foreign:
+      if (reference_.is_allocation(op.pfn, 0)) {
+        log_ += fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
+                            trace_.ops.size() - 1, op.pfn);
+        return {};
+      }
+      pfn = op.pfn, order = 0, frozen = false;
+      break;
+  }
+  uint64_t gen = m.generation();
+  FreeResult fr = frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
+  int zone = m.pfn_in_memmap(pfn) ? m.page_zone_id(pfn) : -1;
+  if (fr.ok())
+    return found(check_finding(Check::ShadowBadFreeAccepted,
+                               fmt::format("illegal free ({}) of pfn {:#x} order {} was accepted",
+                                           bad_free_name(op.bad), pfn, order),
+                               "bad_page() refusal", "freed", {pfn}, zone));
+  if (m.generation() != gen)
+    return found(check_finding(Check::ShadowBadFreeChanged,
+                               fmt::format("refused free ({}) of pfn {:#x} changed the machine", bad_free_name(op.bad), pfn),
+                               "no state change", "generation changed", {pfn}, zone));
+  return {};
+}
+
+StepResult Runner::do_sysctl(const Op& op) {
+  Machine& m = *machine_;
+  switch (op.key) {
+    case SysctlKey::min_free_kbytes:
+      if (op.value > 0x7fffffff) return err("min_free_kbytes must fit an int");
+      m.set_min_free_kbytes(static_cast<unsigned>(op.value));
+      break;
+    case SysctlKey::watermark_scale_factor:
+      if (op.value < 1 || op.value > 3000) return err("watermark_scale_factor must be in 1..3000");
+      m.set_watermark_scale_factor(static_cast<unsigned>(op.value));
+      break;
+    case SysctlKey::watermark_boost_factor:
+      if (op.value > 0x7fffffff) return err("watermark_boost_factor must fit an int");
+      m.set_watermark_boost_factor(static_cast<unsigned>(op.value));
+      break;
+    case SysctlKey::lowmem_reserve_ratio:
+      m.set_lowmem_reserve_ratio(op.ratio);
+      break;
+    case SysctlKey::percpu_pagelist_high_fraction:
+      if (op.value != 0 && (op.value < 8 || op.value > 0x7fffffff))
+        return err("percpu_pagelist_high_fraction must be 0 or at least 8");
+      m.set_percpu_pagelist_high_fraction(static_cast<unsigned>(op.value));
+      break;
+  }
+  return {};
+}
+
+StepResult Runner::do_dm_set(const Op& op) {
+  if (op.id >= next_id() || live_pos_[op.id] < 0) return err(fmt::format("id {} is not a live allocation", op.id));
+  uint32_t id = static_cast<uint32_t>(op.id);
+  const AllocRecord& rec = shadow_.record(id);
+  if (!machine_->owner_set_direct_map(rec.pfn, rec.order, op.present))
+    return found(check_finding(Check::ShadowFreeRefused,
+                               fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
+                               "accepted", "refused", {rec.pfn}, rec.zone));
+  shadow_.on_dm_set(id, op.present);
+  return {};
+}
+
+StepResult Runner::step(const Op& op) {
+  const size_t index = trace_.ops.size();
+  trace_.ops.push_back(op);
+  Machine& m = *machine_;
+  hook_finding_.reset();
+  StepResult s;
+  bool force_full = false;
+  switch (op.kind) {
+    case OpKind::Alloc: s = do_alloc(op); break;
+    case OpKind::AllocBulk: s = do_bulk(op); break;
+    case OpKind::Free: s = op.id > UINT32_MAX ? err("id out of range") : do_free(op, static_cast<uint32_t>(op.id)); break;
+    case OpKind::BadFree: s = do_bad_free(op); break;
+    case OpKind::Sysctl: s = do_sysctl(op); break;
+    case OpKind::Hooks: hooks_ = op.hooks; break;
+    case OpKind::DmSet: s = do_dm_set(op); break;
+    case OpKind::Drain:
+      if (op.zone >= static_cast<int>(m.nr_zones())) return err(fmt::format("zone {} does not exist", op.zone));
+      if (op.all) {
+        m.drain_all_pages(op.zone);
+      } else {
+        if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+        m.drain_local_pages(op.cpu, op.zone);
+      }
+      break;
+    case OpKind::Kswapd:
+      if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes())) return err(fmt::format("node {} does not exist", op.node));
+      m.kswapd_balance(op.node);
+      break;
+    case OpKind::DecayPcp:
+      if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+      m.decay_pcp_high(op.cpu);
+      break;
+    case OpKind::Check: force_full = true; break;
+    case OpKind::Dump:
+      if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) log_ += m.buddyinfo();
+      if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) log_ += m.pagetypeinfo();
+      if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) log_ += m.zoneinfo();
+      break;
+  }
+  if (s.finding) s.finding->op_index = index;
+  if (!s.ok()) return s;
+  if (auto f = after_op(index, force_full)) {
+    f->op_index = index;
+    s.finding = f;
+  }
+  return s;
+}
+
+std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
+  Machine& m = *machine_;
+  const size_t n = index + 1;
+  std::optional<Finding> f;
+  if (force_full || (options_.full_check_every && n % options_.full_check_every == 0)) {
+    f = check_invariants(m);
+    if (!f && options_.reference) f = reference_.compare_full(m);
+    m.reset_touched();
+  } else if (options_.check_every && n % options_.check_every == 0) {
+    f = check_invariants_incremental(m);
+    if (!f && options_.reference) f = reference_.compare_incremental(m);
+    m.reset_touched();
+  }
+  return f;
+}
+
+std::optional<Finding> Runner::check_full() {
+  auto f = check_invariants(*machine_);
+  if (!f && options_.reference) f = reference_.compare_full(*machine_);
+  machine_->reset_touched();
+  if (f) f->op_index = trace_.ops.empty() ? 0 : trace_.ops.size() - 1;
+  return f;
+}
+
+std::string Runner::report(const Finding& f, const std::string& replay_command) const {
+  return render_report(f, *machine_, trace_, replay_command);
+}
+
+RunResult run_trace(const Trace& trace, const RunOptions& options, const std::string& replay_command) {
+  RunResult res;
+  std::string why = validate_config(trace.config);
+  if (!why.empty()) {
+    res.error = "config: " + why;
+    return res;
+  }
+  Runner r(trace.config, options);
+  for (size_t i = 0; i < trace.ops.size(); i++) {
+    StepResult s = r.step(trace.ops[i]);
+    res.ops_run = i + 1;
+    if (s.error) {
+      res.error = fmt::format("op #{} ({}): {}", i, print_op(trace.ops[i]), *s.error);
+      break;
+    }
+    if (s.finding) {
+      res.finding = s.finding;
+      break;
+    }
+  }
+  if (!res.error && !res.finding && options.full_check_at_end) res.finding = r.check_full();
+  if (res.finding) res.report = r.report(*res.finding, replay_command);
+  res.state_hash = machine_hash(r.machine());
+  res.log = r.log();
+  return res;
+}
+
+}  // namespace buddycheck
