@@ -89,11 +89,13 @@ class Machine {
   void decay_pcp_high(unsigned cpu);  // vmstat worker tick for one CPU
 
   // ---- sysctls (watermarks.cc, pcp.cc) ----
-  void set_min_free_kbytes(unsigned kbytes);
-  void set_watermark_scale_factor(unsigned factor);
-  void set_watermark_boost_factor(unsigned factor);
-  void set_lowmem_reserve_ratio(const std::array<unsigned, MAX_NR_ZONES>& ratio);
-  void set_percpu_pagelist_high_fraction(unsigned fraction);
+  // Each returns false, changing nothing, for a value the kernel's handler refuses
+  // with -EINVAL (proc_dointvec_minmax ranges).
+  bool set_min_free_kbytes(unsigned kbytes);             // 0..INT_MAX
+  bool set_watermark_scale_factor(unsigned factor);      // 1..3000
+  bool set_watermark_boost_factor(unsigned factor);      // 0..INT_MAX
+  bool set_lowmem_reserve_ratio(const std::array<unsigned, MAX_NR_ZONES>& ratio);  // each <= INT_MAX
+  bool set_percpu_pagelist_high_fraction(unsigned fraction);  // 0 or 8..INT_MAX
   // kswapd's balance_pgdat() end: clear the node's watermark boosts.
   void kswapd_balance(int nid);
   unsigned min_free_kbytes() const { return min_free_kbytes_; }

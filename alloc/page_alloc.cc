@@ -43,16 +43,18 @@ const char* alloc_error_name(AllocError e) {
 bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags,
                                AllocFlags* sanitized, AllocResult* r) const {
   r->order = req.order;
-  const gfp_t gfp = req.gfp;
+  // __alloc_pages() applies current_gfp_context() first: gfp_zone() and
+  // gfp_migratetype() see the task's scoped mask (a memalloc_pin scope drops MOVABLE).
+  const gfp_t gfp = current_gfp_context(req.gfp, req.task);
   auto refuse = [r](AllocError e, std::string detail) {
     r->status = AllocStatus::Error;
     r->error = e;
     r->detail = std::move(detail);
     return false;
   };
-  if (gfp & ~__GFP_BITS_MASK) [[unlikely]]
+  if (req.gfp & ~__GFP_BITS_MASK) [[unlikely]]
     return refuse(AllocError::UnknownGfpBits,
-                  fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", gfp, __GFP_BITS_MASK));
+                  fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", req.gfp, __GFP_BITS_MASK));
   if (req.order > config_.max_page_order) [[unlikely]]
     return refuse(AllocError::OrderTooLarge,
                   fmt::format("order {} > MAX_PAGE_ORDER {} (WARN_ON_ONCE_GFP)", req.order,
@@ -75,10 +77,9 @@ bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags
 
   // The context struct and the v2 spelling __GFP_UNMAPPED share the sanitizer.
   if (aflags || (gfp & __GFP_UNMAPPED)) {
-    const gfp_t eff = current_gfp_context(gfp, req.task);
     AllocFlags f = aflags ? *aflags : AllocFlags{};
     if (gfp & __GFP_UNMAPPED) f.set(CTX_unmapped);
-    r->sanitize = sanitize_alloc_flags(&f, eff, req.order, config_.mobility_grouping);
+    r->sanitize = sanitize_alloc_flags(&f, gfp, req.order, config_.mobility_grouping);
     if (r->sanitize.verdict == Verdict::REJECT)
       return refuse(AllocError::ContextRejected,
                     fmt::format("sanitize_alloc_flags: {} ({})", r->sanitize.rule, r->sanitize.reason));
@@ -305,8 +306,12 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
     b.error = AllocError::BulkTooLarge;
     return b;
   }
+  // alloc_pages_bulk_noprof() never applies current_gfp_context(): validate (and
+  // allocate) with the raw mask, whatever memalloc scopes the task is in.
+  AllocRequest raw = req;
+  raw.task.pf_memalloc_noio = raw.task.pf_memalloc_nofs = raw.task.pf_memalloc_pin = false;
   AllocResult v;
-  if (!validate_request(req, nullptr, nullptr, &v)) {
+  if (!validate_request(raw, nullptr, nullptr, &v)) {
     b.status = AllocStatus::Error;
     b.error = v.error;
     return b;
@@ -321,7 +326,9 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
     else if (b.pfns.empty()) b.status = r.status;
     return b;
   };
-  if (nr_pages == 1) return fallback();
+  // Single pages, and unmapped requests (the bulk path has no direct-map handling), go
+  // through __alloc_pages like the kernel's "goto failed" cases.
+  if (nr_pages == 1 || (req.gfp & __GFP_UNMAPPED)) return fallback();
 
   gfp_t gfp = req.gfp, alloc_gfp = gfp;
   AllocContext ac;

@@ -58,17 +58,20 @@ void Machine::zone_set_pageset_high_and_batch(Zone& z, int cpu_online) {
   bump();
 }
 
-void Machine::set_percpu_pagelist_high_fraction(unsigned fraction) {
+bool Machine::set_percpu_pagelist_high_fraction(unsigned fraction) {
+  // Sanity check: 0 (auto) or at least MIN_PERCPU_PAGELIST_HIGH_FRACTION, else -EINVAL.
+  if ((fraction && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION) || fraction > INT32_MAX) return false;
   config_.percpu_pagelist_high_fraction = fraction;
   for (Zone& z : zones_)
     if (z.populated()) zone_set_pageset_high_and_batch(z, 0);
+  return true;
 }
 
 // nr_pcp_alloc(): how many blocks to pull into an empty list; grows alloc_factor while
 // the list keeps running dry.
 int Machine::nr_pcp_alloc(PerCpuPages& pcp, const Zone& z, unsigned order) {
   int base_batch = pcp.batch;
-  int high = pcp.high = std::clamp(pcp.high, pcp.high_min, pcp.high_max);
+  int high = pcp.high = kernel_clamp(pcp.high, pcp.high_min, pcp.high_max);
   if (high < base_batch) return 1;
   int batch = order ? base_batch : (base_batch << pcp.alloc_factor);
   // Let the list grow when the zone is not short of memory.
@@ -132,13 +135,13 @@ int Machine::nr_pcp_free(const PerCpuPages& pcp, int batch, int high, bool free_
   // Check for PCP disabled or boot pageset.
   if (high < batch) return 1;
   // Leave at least pcp->batch pages on the list.
-  return std::clamp(pcp.free_count, batch, high - batch);
+  return kernel_clamp(pcp.free_count, batch, high - batch);
 }
 
 // nr_pcp_high(): the effective high mark, auto-tuning pcp->high on the way.
 int Machine::nr_pcp_high(PerCpuPages& pcp, const Zone& z, int batch, bool free_high) {
   int high_min = pcp.high_min, high_max = pcp.high_max;
-  int high = pcp.high = std::clamp(pcp.high, high_min, high_max);
+  int high = pcp.high = kernel_clamp(pcp.high, high_min, high_max);
   if (!high) return 0;
   if (free_high) {
     pcp.high = std::max(high - (batch << PCP_BATCH_SCALE_MAX), high_min);
@@ -158,7 +161,7 @@ int Machine::nr_pcp_high(PerCpuPages& pcp, const Zone& z, int batch, bool free_h
   } else if (pcp.count >= high) {
     int need_high = pcp.free_count + batch;
     // pcp->high should be large enough to hold the batch freed pages.
-    if (pcp.high < need_high) pcp.high = std::clamp(need_high, high_min, high_max);
+    if (pcp.high < need_high) pcp.high = kernel_clamp(need_high, high_min, high_max);
   }
   return high;
 }

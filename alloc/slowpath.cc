@@ -57,7 +57,8 @@ Pfn Machine::alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& 
   // killing ("pretend progress"), which is what keeps GFP_NOFS allocations looping.
   bool oom = hooks_.out_of_memory ? hooks_.out_of_memory(*this, rc) : !(gfp & __GFP_FS);
   bool nofail = gfp & __GFP_NOFAIL;
-  if (!oom && nofail) out->warnings |= WARN_NOFAIL_OOM;
+  // WARN_ON_ONCE_GFP(): silent with __GFP_NOWARN.
+  if (!oom && nofail && !(gfp & __GFP_NOWARN)) out->warnings |= WARN_NOFAIL_OOM;
   if (oom || nofail) {
     *did_some_progress = 1;
     // Help non-failing allocations by giving them access to memory reserves.

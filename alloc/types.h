@@ -5,6 +5,7 @@
 // shared/spec/page-allocator.md §0 and §4.1.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace pagealloc {
@@ -68,5 +69,14 @@ enum NodeState : uint8_t {
   NR_NODE_STATES
 };
 const char* node_state_name(unsigned s);
+
+// The kernel's clamp() (include/linux/minmax.h, __clamp in 6.12): v >= hi ? hi :
+// v <= lo ? lo : v. Unlike std::clamp it is defined when lo > hi (it favours hi, then
+// lo), which happens for real: a small zone's pcp high_min (its low watermark; at least
+// 32 pages for ZONE_MOVABLE) can exceed high_max (managed / 8).
+template <typename T>
+constexpr T kernel_clamp(T v, T lo, T hi) {
+  return v >= hi ? hi : (v <= lo ? lo : v);
+}
 
 }  // namespace pagealloc

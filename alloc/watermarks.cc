@@ -46,7 +46,7 @@ void Machine::calculate_min_free_kbytes() {
   uint64_t lowmem_kbytes = nr_free_buffer_pages() * (1u << (kPageShift - 10));
   uint64_t v = int_sqrt(lowmem_kbytes * 16);
   if (user_min_free_kbytes_ == 0 || v > user_min_free_kbytes_)
-    min_free_kbytes_ = static_cast<unsigned>(std::clamp<uint64_t>(v, 128, 262144));
+    min_free_kbytes_ = static_cast<unsigned>(kernel_clamp<uint64_t>(v, 128, 262144));
 }
 
 // __setup_per_zone_wmarks() then zone_pcp_update() for every zone.
@@ -59,7 +59,7 @@ void Machine::setup_per_zone_wmarks() {
     uint64_t tmp = lowmem_pages ? pages_min * z.managed_pages / lowmem_pages : 0;
     if (z.type == ZONE_MOVABLE) {
       // Movable (and highmem) zones get a small fixed minimum.
-      z.watermark[WMARK_MIN] = std::clamp<uint64_t>(z.managed_pages / 1024, SWAP_CLUSTER_MAX, 128);
+      z.watermark[WMARK_MIN] = kernel_clamp<uint64_t>(z.managed_pages / 1024, SWAP_CLUSTER_MAX, 128);
     } else {
       z.watermark[WMARK_MIN] = tmp;
     }
@@ -168,27 +168,36 @@ bool Machine::zone_watermark_fast(const Zone& z, unsigned order, uint64_t mark,
 
 // ---- sysctls ----
 
-void Machine::set_min_free_kbytes(unsigned kbytes) {
+bool Machine::set_min_free_kbytes(unsigned kbytes) {
+  if (kbytes > INT32_MAX) return false;
   // min_free_kbytes_sysctl_handler(): the written value becomes user_min_free_kbytes.
   min_free_kbytes_ = kbytes;
   user_min_free_kbytes_ = kbytes;
   config_.min_free_kbytes = kbytes;
   setup_per_zone_wmarks();
+  return true;
 }
 
-void Machine::set_watermark_scale_factor(unsigned factor) {
+bool Machine::set_watermark_scale_factor(unsigned factor) {
+  if (factor < 1 || factor > 3000) return false;  // SYSCTL_ONE .. SYSCTL_THREE_THOUSAND
   config_.watermark_scale_factor = factor;
   setup_per_zone_wmarks();
+  return true;
 }
 
-void Machine::set_watermark_boost_factor(unsigned factor) {
+bool Machine::set_watermark_boost_factor(unsigned factor) {
+  if (factor > INT32_MAX) return false;
   config_.watermark_boost_factor = factor;
   bump();
+  return true;
 }
 
-void Machine::set_lowmem_reserve_ratio(const std::array<unsigned, MAX_NR_ZONES>& ratio) {
+bool Machine::set_lowmem_reserve_ratio(const std::array<unsigned, MAX_NR_ZONES>& ratio) {
+  for (unsigned r : ratio)
+    if (r > INT32_MAX) return false;
   config_.lowmem_reserve_ratio = ratio;
   setup_per_zone_lowmem_reserve();
+  return true;
 }
 
 void Machine::kswapd_balance(int nid) {

@@ -94,7 +94,7 @@ bool Machine::zone_alloc_allowed(const Zone& z, gfp_t gfp, unsigned alloc_flags,
   if (task.cpuset_mems && (alloc_flags & ALLOC_CPUSET)) {
     // cpuset_node_allowed(): interrupts, members, OOM victims pass; the hard wall
     // stops the rest; the nearest hardwall ancestor (the root here) admits all.
-    if (task.in_interrupt) return true;
+    if (task.in_interrupt || task.in_serving_softirq) return true;  // in_interrupt() counts softirqs
     if (task.cpuset_mems->test(z.node)) return true;
     if (task.oom_victim) return true;
     if (gfp & __GFP_HARDWALL) return false;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -26,6 +27,12 @@ struct Eligibility {
   bool can_block = false;        // __GFP_DIRECT_RECLAIM and not in interrupt
   // The slow path may drop the nodemask (reserve escalation, or !ALLOC_CPUSET).
   bool nodemask_may_be_ignored = false;
+  // Some attempt runs without ALLOC_CPUSET (the above, or the __GFP_NOFAIL
+  // __alloc_pages_cpuset_fallback() second try).
+  bool cpuset_may_be_ignored = false;
+  // __alloc_pages_may_oom() may call the OOM killer (order <= COSTLY, blocking, no
+  // NORETRY/RETRY_MAYFAIL/THISNODE, not PF_MEMALLOC, highest zone >= NORMAL).
+  bool oom_kill_possible = false;
   bool no_watermarks_possible = false;  // some path may use ALLOC_NO_WATERMARKS
   // Union of the alloc_flags any attempt of this request may use (slow path, reserve
   // escalation, __GFP_NOFAIL fallbacks). Used as the most permissive bound.
@@ -37,10 +44,12 @@ struct Eligibility {
   std::vector<uint16_t> zones;
   // Zones allowed when the nodemask is ignored (superset of `zones`).
   std::vector<uint16_t> zones_relaxed;
-  // Free lists (freetype indices) the request may take a block from without
-  // flipping the direct map.
+  // Free lists (freetype indices) the slow path's first attempt (slow_flags) may take
+  // a block from without flipping the direct map: own type and its fallbacks (or the
+  // unmapped freetype), CMA with ALLOC_CMA, HIGHATOMIC with HIGHATOMIC/OOM/NON_BLOCK.
   bool list_ok[NR_FREETYPE_IDXS] = {};
-  // Whether a direct-map flip is possible for this request in principle.
+  // Whether a direct-map flip is possible for this request in principle (can block,
+  // the architecture can change the direct map).
   bool flip_ok = false;
 };
 
@@ -52,5 +61,32 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
 unsigned spec_slow_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                                bool mobility_grouping);
 unsigned spec_reserve_flags(gfp_t gfp, const TaskContext& task);
+
+// cpuset_node_allowed() (spec §3.6) with the root cpuset as the nearest hardwall
+// ancestor; true when cpusets are off.
+bool spec_cpuset_node_allowed(int node, gfp_t gfp, const TaskContext& task);
+
+// __zone_watermark_ok() written again from spec §3.4. `free_pages`, `free_highatomic`
+// and `free_cma` are the counters to judge with (the zone's own, or bounds); with
+// `check_lists` false only the free-count test (steps 1-3) runs.
+struct WatermarkCheck {
+  bool ok = false;
+  int64_t usable = 0;   // free_pages - unusable
+  int64_t min = 0;      // mark after the reserve discounts
+  int64_t reserve = 0;  // lowmem_reserve[highest_zoneidx]
+  bool no_block = false;  // the count passed but no free list qualified (order > 0)
+};
+WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned order,
+                                    uint64_t mark, unsigned highest_zoneidx,
+                                    unsigned alloc_flags, int64_t free_pages,
+                                    int64_t free_highatomic, int64_t free_cma,
+                                    bool check_lists);
+
+// "order-2 0xcc0(GFP_KERNEL) nid=1 nodemask=0-1 ctx=cma task=pf_memalloc": a request
+// as findings name it.
+std::string request_string(const AllocRequest& req, const AllocFlags* ctx);
+
+// pcp_allowed_order() (spec §5): orders the per-cpu lists cache.
+bool spec_pcp_allowed_order(const Machine& m, unsigned order);
 
 }  // namespace buddycheck

@@ -12,15 +12,28 @@
 // counts incrementally, every PFN in full.
 //
 // The liveness judgement (judge_failure) decides whether a failed allocation was
-// allowed. It claims exactly this: a request that returns NULL is a finding if some
-// zone the request may use (Eligibility::zones) (a) passes the min watermark test
-// (boosted mark, the slow path's alloc_flags, the zone's NR_FREE_PAGES, lowmem_reserve
-// of the request's highest zone) and (b) holds a free block of order >= the request's
-// order on a free list the request may take from (own type and fallbacks; CMA if
-// movable; HIGHATOMIC with ALLOC_HIGHATOMIC/OOM/NON_BLOCK; the unmapped freetype for
-// unmapped requests, or for mapped ones that may flip it back at pageblock order).
-// Pages on per-cpu lists never count: the kernel drains them only after reclaim
-// makes progress. Requests that return Loops or Error are not judged here.
+// allowed. It claims exactly this, on the machine state after the op: a valid request
+// that returns NULL is a finding if some zone of Eligibility::zones (the zones the
+// slow path's first attempt walks: the request's zonelist, zone index <= gfp_zone(),
+// the caller's nodemask, the private-node gate, and with ALLOC_CPUSET in the slow
+// flags cpuset_node_allowed() for the slow path's gfp) both
+//   (a) passes __zone_watermark_ok() of spec §3.4 (all five steps) with the boosted
+//       mark watermark[WMARK_MIN] + watermark_boost, the slow path's alloc_flags
+//       (gfp_to_alloc_flags()), the zone's NR_FREE_PAGES, nr_free_highatomic and
+//       NR_FREE_CMA_PAGES, and lowmem_reserve[gfp_zone()], and
+//   (b) holds a buddy block of order >= the request's order on a free list the
+//       request may take from (Eligibility::list_ok: own type and its fallbacks, CMA
+//       with ALLOC_CMA, HIGHATOMIC with ALLOC_HIGHATOMIC/OOM/NON_BLOCK, the unmapped
+//       freetype for unmapped requests), or, for a mapped request that may flip
+//       (Eligibility::flip_ok), an unmapped block of order >= max(order,
+//       pageblock_order).
+// Not judged: Loops and Error outcomes, and OOM victims that may reach the OOM killer
+// with ALLOC_OOM or __GFP_NOMEMALLOC (the slow path gives up right after a kill that
+// may have freed memory, without another attempt). Pages on per-cpu lists never
+// count: the kernel drains them only after reclaim makes progress. Every state change
+// inside the slow path (reclaim, drains, highatomic unreserve) is followed by another
+// attempt with flags at least as permissive, and watermark boosts only grow during
+// an op, so the post-op state is a sound place to judge.
 #pragma once
 
 #include <optional>

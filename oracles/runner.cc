@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
+#include "oracles/flags_check.h"
 #include "oracles/invariants.h"
+#include "oracles/zonelist_ref.h"
 #include "oracles/report.h"
 #include "oracles/trace.h"
 
@@ -129,6 +131,14 @@ StepResult Runner::do_alloc(const Op& op) {
   Machine& m = *machine_;
   AllocRequest req = request_of(op);
   const AllocFlags* ctx = op.ctx ? &*op.ctx : nullptr;
+  if (options_.shadow) {
+    // The flag machinery on its own: slow-path translation and sanitizer properties.
+    const bool grouping = m.config().mobility_grouping;
+    if (auto f = check_slow_flags(req.gfp, req.order, req.task, grouping)) return found(f);
+    if (ctx)
+      if (auto f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping))
+        return found(f);
+  }
   PreState pre = shadow_.snapshot(m);
   hook_freed_pages_ = 0;
   AllocResult r = ctx ? m.alloc_pages_context(req, ctx)
@@ -178,19 +188,23 @@ StepResult Runner::do_bulk(const Op& op) {
     r.status = AllocStatus::Error;
     r.error = b.error;
     if (options_.shadow)
-      if (auto f = shadow_.judge_validity(m, req, nullptr, r)) return found(f);
+      if (auto f = shadow_.judge_validity(m, bulk_page_request(req), nullptr, r)) return found(f);
     return {};
   }
   pre.freed_during_op = hook_freed_pages_;
+  // Each page is judged as the order-0 request the bulk path really made (raw mask, no
+  // scopes), served from a per-cpu list.
+  const AllocRequest page_req = bulk_page_request(req);
   for (Pfn pfn : b.pfns) {
     AllocResult r;
     r.status = AllocStatus::Ok;
     r.pfn = pfn;
     r.zone = static_cast<uint16_t>(std::max(0, m.page_zone_id(pfn)));
+    r.from_pcp = !b.used_fallback;
     uint32_t id = next_id();
     std::optional<Finding> rf;
     if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
-    auto sf = shadow_.on_alloc(m, id, req, nullptr, false, r, pre);
+    auto sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre);
     live_pos_.resize(id + 1, -1);
     live_pos_[id] = static_cast<int32_t>(live_.size());
     live_.push_back(id);
@@ -303,28 +317,18 @@ StepResult Runner::do_bad_free(const Op& op) {
 
 StepResult Runner::do_sysctl(const Op& op) {
   Machine& m = *machine_;
+  const unsigned v = op.value > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(op.value);
+  bool ok = true;
   switch (op.key) {
-    case SysctlKey::min_free_kbytes:
-      if (op.value > 0x7fffffff) return err("min_free_kbytes must fit an int");
-      m.set_min_free_kbytes(static_cast<unsigned>(op.value));
-      break;
-    case SysctlKey::watermark_scale_factor:
-      if (op.value < 1 || op.value > 3000) return err("watermark_scale_factor must be in 1..3000");
-      m.set_watermark_scale_factor(static_cast<unsigned>(op.value));
-      break;
-    case SysctlKey::watermark_boost_factor:
-      if (op.value > 0x7fffffff) return err("watermark_boost_factor must fit an int");
-      m.set_watermark_boost_factor(static_cast<unsigned>(op.value));
-      break;
-    case SysctlKey::lowmem_reserve_ratio:
-      m.set_lowmem_reserve_ratio(op.ratio);
-      break;
+    case SysctlKey::min_free_kbytes: ok = op.value <= INT32_MAX && m.set_min_free_kbytes(v); break;
+    case SysctlKey::watermark_scale_factor: ok = m.set_watermark_scale_factor(v); break;
+    case SysctlKey::watermark_boost_factor: ok = op.value <= INT32_MAX && m.set_watermark_boost_factor(v); break;
+    case SysctlKey::lowmem_reserve_ratio: ok = m.set_lowmem_reserve_ratio(op.ratio); break;
     case SysctlKey::percpu_pagelist_high_fraction:
-      if (op.value != 0 && (op.value < 8 || op.value > 0x7fffffff))
-        return err("percpu_pagelist_high_fraction must be 0 or at least 8");
-      m.set_percpu_pagelist_high_fraction(static_cast<unsigned>(op.value));
+      ok = op.value <= INT32_MAX && m.set_percpu_pagelist_high_fraction(v);
       break;
   }
+  if (!ok) return err(fmt::format("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key), op.value));
   return {};
 }
 
@@ -394,6 +398,7 @@ std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
   std::optional<Finding> f;
   if (force_full || (options_.full_check_every && n % options_.full_check_every == 0)) {
     f = check_invariants(m);
+    if (!f) f = check_zonelists(m);
     if (!f && options_.reference) f = reference_.compare_full(m);
     m.reset_touched();
   } else if (options_.check_every && n % options_.check_every == 0) {
@@ -406,6 +411,7 @@ std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
 
 std::optional<Finding> Runner::check_full() {
   auto f = check_invariants(*machine_);
+  if (!f) f = check_zonelists(*machine_);
   if (!f && options_.reference) f = reference_.compare_full(*machine_);
   machine_->reset_touched();
   if (f) f->op_index = trace_.ops.empty() ? 0 : trace_.ops.size() - 1;

@@ -24,6 +24,7 @@ struct AllocRecord {
   bool frozen = false;     // free with free_frozen_pages
   bool unmapped = false;   // handed out unmapped
   bool dm_changed = false; // owner changed the direct map and has not restored it
+  bool painted = false;    // on_alloc painted its memory (verify_paint checks it)
   uint16_t zone = 0;
   AllocRequest req;
   std::optional<AllocFlags> ctx;
@@ -33,6 +34,7 @@ struct AllocRecord {
 struct PreState {
   std::vector<int64_t> nr_free;            // NR_FREE_PAGES per zone
   std::vector<int64_t> pcp_pages;          // pages on all pcp lists per zone
+  std::vector<int64_t> nr_free_cma;        // NR_FREE_CMA_PAGES per zone
   int64_t freed_during_op = 0;             // pages freed by hooks during the op
 };
 
@@ -66,6 +68,11 @@ class Shadow {
   bool paint_;
   std::vector<AllocRecord> records_;
 };
+
+// alloc_pages_bulk() does not apply current_gfp_context() (the kernel's
+// alloc_pages_bulk_noprof() neither) and serves its pages from a pcp list: judge each
+// bulk page (on_alloc, judge_validity) with this request and AllocResult::from_pcp set.
+AllocRequest bulk_page_request(AllocRequest req);
 
 // The paint word for page `i` of allocation `id`.
 uint64_t paint_word(uint32_t id, uint64_t i);

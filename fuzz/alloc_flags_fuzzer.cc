@@ -1,0 +1,89 @@
+// Target `alloc_flags`: random gfp masks and struct alloc_flags contexts on a fixed
+// machine (two nodes, the second private; a CMA block). The runner checks the
+// slow-path translation against the spec and sanitize_alloc_flags()'s own properties
+// (idempotent, no internal bit survives, REJECT fields refused) on every alloc, the
+// context entry point's accept/refuse decision against the spec, and every allocation
+// the entry point hands out. The decoded input is a two-op trace: the request through
+// the context entry point, then the same request through alloc_pages.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include "fuzz/decode.h"
+#include "fuzz/targets.h"
+#include "oracles/trace.h"
+
+namespace buddycheck::fuzz {
+
+Config alloc_flags_machine(bool mobility_grouping) {
+  Config c;
+  c.mobility_grouping = mobility_grouping;
+  c.max_page_order = 4;
+  c.pageblock_order = 2;
+  c.page_bytes = 16;
+  NodeConfig n0;
+  n0.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 256},
+              ZoneConfig{.type = ZONE_DMA32, .start_pfn = 256, .pages = 512},
+              ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 768, .pages = 1024}};
+  NodeConfig n1;
+  n1.memory_private = true;
+  n1.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2048, .pages = 512}};
+  c.nodes = {n0, n1};
+  c.cpu_node = {0, 1};
+  c.cma = {{1024, 1040}};
+  return c;
+}
+
+std::optional<Trace> decode_alloc_flags_trace(const uint8_t* data, size_t size) {
+  if (size < 2 || data[0] != kFlagsVersion) return std::nullopt;
+  FuzzedDataProvider fdp(data + 1, size - 1);
+  Op op;
+  op.kind = OpKind::Alloc;
+  op.gfp = decode_gfp(fdp);
+  op.order = fdp.ConsumeIntegralInRange<unsigned>(0, 6);
+  uint32_t bits = fdp.ConsumeIntegral<uint32_t>();
+  op.ctx = AllocFlags{fdp.ConsumeBool() ? bits : bits & ((1u << NR_CTX_FIELDS) - 1)};
+  if (fdp.ConsumeBool()) op.task = fdp.ConsumeIntegral<uint8_t>() & ((1u << NR_TASK_BITS) - 1);
+  op.nid = fdp.ConsumeIntegralInRange<int>(-1, 2);
+  op.cpu = fdp.ConsumeIntegralInRange<unsigned>(0, 1);
+  const bool grouping = fdp.ConsumeIntegralInRange<unsigned>(0, 7) != 0;
+  Trace t;
+  t.config = alloc_flags_machine(grouping);
+  Op plain = op;
+  plain.ctx.reset();
+  t.ops = {op, plain};
+  return t;
+}
+
+TargetOutcome run_alloc_flags(const uint8_t* data, size_t size) {
+  TargetOutcome o;
+  std::optional<Trace> t = decode_alloc_flags_trace(data, size);
+  if (!t) {
+    o.status = Outcome::BadInput;
+    o.report = "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01";
+    return o;
+  }
+  RunResult r = run_trace(*t, RunOptions{}, "buddycheck replay --target alloc_flags <this file>");
+  if (r.error) {
+    o.status = Outcome::Finding;
+    Finding f;
+    f.id = "DECODER-INVALID-OP";
+    f.summary = *r.error;
+    o.finding = f;
+    o.report = "buddycheck: DECODER-INVALID-OP " + *r.error + "\n";
+  } else if (r.finding) {
+    o.status = Outcome::Finding;
+    o.finding = r.finding;
+    o.report = r.report;
+  }
+  if (o.status == Outcome::Finding) o.trace = print_trace(*t);
+  return o;
+}
+
+}  // namespace buddycheck::fuzz
+
+namespace buddycheck::fuzz {
+std::optional<std::string> explain_alloc_flags(const uint8_t* data, size_t size) {
+  std::optional<Trace> t = decode_alloc_flags_trace(data, size);
+  if (!t) return std::nullopt;
+  return print_trace(*t);
+}
+}  // namespace buddycheck::fuzz

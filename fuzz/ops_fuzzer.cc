@@ -1,0 +1,41 @@
+// Target `ops`: a random machine and op list through the runner with every oracle.
+#include "fuzz/decode.h"
+#include "fuzz/targets.h"
+#include "oracles/checks.h"
+#include "oracles/trace.h"
+
+namespace buddycheck::fuzz {
+
+TargetOutcome run_ops(const uint8_t* data, size_t size) {
+  TargetOutcome o;
+  OpsRun run = run_ops_input(data, size);
+  if (!run.decoded) {
+    o.status = Outcome::BadInput;
+    o.report = "not an ops input: needs at least 2 bytes starting with version byte 0x01";
+    return o;
+  }
+  if (run.error) {
+    Finding f;
+    f.id = std::string(check_info(Check::DecoderInvalidOp).id);
+    f.summary = "the decoder produced an op the runner rejects: " + *run.error;
+    f.op_index = run.runner->trace().ops.size() - 1;
+    run.finding = f;
+  }
+  if (run.finding) {
+    o.status = Outcome::Finding;
+    o.finding = run.finding;
+    o.report = run.runner->report(*run.finding, "buddycheck replay --target ops <this file>");
+    o.trace = print_trace(run.runner->trace());
+  }
+  return o;
+}
+
+}  // namespace buddycheck::fuzz
+
+namespace buddycheck::fuzz {
+std::optional<std::string> explain_ops(const uint8_t* data, size_t size) {
+  std::optional<Trace> t = decode_ops_trace(data, size);
+  if (!t) return std::nullopt;
+  return print_trace(*t);
+}
+}  // namespace buddycheck::fuzz

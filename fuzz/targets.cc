@@ -1,0 +1,25 @@
+#include "fuzz/targets.h"
+
+namespace buddycheck::fuzz {
+
+namespace {
+constexpr TargetInfo kTargets[] = {
+    {"ops", &run_ops, &explain_ops},
+    {"alloc_flags", &run_alloc_flags, &explain_alloc_flags},
+    {"zonelist", &run_zonelist, &explain_zonelist},
+    {"trace", &run_trace_bytes, &explain_trace_bytes},
+};
+}  // namespace
+
+const TargetInfo* targets(size_t* count) {
+  *count = sizeof(kTargets) / sizeof(kTargets[0]);
+  return kTargets;
+}
+
+const TargetInfo* target_by_name(std::string_view name) {
+  for (const TargetInfo& t : kTargets)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace buddycheck::fuzz

@@ -1,0 +1,26 @@
+// A brute-force transcription of spec §3.6 and §8.3 (build_zonelists,
+// find_next_best_node, build_zonerefs_node and the private-node rules), kept apart
+// from alloc/zonelist.cc so the two can be compared (zonelist fuzzer, properties).
+#pragma once
+
+#include <optional>
+
+#include "alloc/machine.h"
+#include "oracles/finding.h"
+
+namespace buddycheck {
+
+using namespace pagealloc;
+
+// The zonelist every node should have, computed from the machine's config alone.
+std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind);
+
+// ZONELIST-ORDER: every node's FALLBACK and NOFALLBACK list equals spec_zonelist().
+std::optional<Finding> check_zonelists(const Machine& m);
+
+// ZONELIST-ITERATE: Machine::first_zones_zonelist(zl, from, h, mask) against a
+// straightforward scan of spec_zonelist().
+std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind kind, size_t from,
+                                         unsigned highest_zoneidx, const Nodemask* nodemask);
+
+}  // namespace buddycheck
