@@ -24,6 +24,8 @@ int cmd_gtest(const Common& c, const std::string& name);
 int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_trace,
             const std::string& task);
 int cmd_dump(const std::string& trace_file, const std::string& what);
+// sanitize_check_cmd.cc: exhaustive rule-table check, or the diff against a proposal.
+int cmd_sanitize_check(const std::string& rules_file, const std::string& diff_file);
 
 // Reads a whole file; false with *error set when unreadable.
 bool read_file(const std::string& path, std::string* out, std::string* error);

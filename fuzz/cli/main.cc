@@ -1,5 +1,5 @@
 // buddycheck: replay, explain, minimize and turn into tests the inputs the fuzzers
-// find; run and dump text traces; decode gfp masks.
+// find; run and dump text traces; decode gfp masks; check flag-sanitization rules.
 #include <CLI/CLI.hpp>
 
 #include "fuzz/cli/commands.h"
@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
   dump->add_option("TRACE", trace_file, "text trace")->required();
   dump->add_option("--what", what, "buddyinfo | pagetypeinfo | zoneinfo | directmap | all");
 
+  std::string rules_file = "oracles/rules/alloc_flags.rules", proposal;
+  CLI::App* sanitize = app.add_subcommand(
+      "sanitize-check", "check sanitize_alloc_flags() against a rule table for every input (docs/rules.md)");
+  sanitize->add_option("RULES", rules_file, "rule file (default: oracles/rules/alloc_flags.rules)");
+  sanitize->add_option("--diff", proposal, "print which inputs a proposed rule file decides differently");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -69,5 +75,6 @@ int main(int argc, char** argv) {
   if (*gtest) return cmd_gtest(common, test_name);
   if (*gfp) return cmd_gfp(mask, order, machine, task);
   if (*dump) return cmd_dump(trace_file, what);
+  if (*sanitize) return cmd_sanitize_check(rules_file, proposal);
   return kExitBadInput;
 }
