@@ -96,8 +96,10 @@ void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft
       // and normal blocks, and (UNMAP) between mapped and unmapped space.
       buddy_ft = pageblock_freetype_idx(buddy_pfn);
       unsigned buddy_mt = ft_migratetype(buddy_ft);
+#ifndef BUDDYCHECK_MUTANT_MERGE_IGNORES_TYPE  // mutant build only (properties/mutants): no type rule
       if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
         break;
+#endif
       if ((ft == FREETYPE_UNMAPPED_IDX) != (buddy_ft == FREETYPE_UNMAPPED_IDX)) break;
     }
     del_from_free_list_only(buddy_pfn, z, order, buddy_ft);
@@ -131,7 +133,11 @@ unsigned Machine::expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned
   while (high > low) {
     high--;
     size >>= 1;
+#ifdef BUDDYCHECK_MUTANT_EXPAND_WRONG_LIST  // mutant build only (properties/mutants)
+    add_to_free_list(pfn + size, z, high, ft == MIGRATE_UNMOVABLE ? unsigned{MIGRATE_MOVABLE} : ft, false);
+#else
     add_to_free_list(pfn + size, z, high, ft, false);
+#endif
     nr_added += static_cast<unsigned>(size);
   }
   return nr_added;

@@ -83,6 +83,9 @@ bool Machine::flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap) {
   uint64_t n = uint64_t{1} << order;
   direct_map_.set_valid_noflush(start, n, !unmap);
   direct_map_.flush_tlb_kernel_range();
+#ifdef BUDDYCHECK_MUTANT_UNMAP_FIRST_BLOCK_ONLY  // mutant build only (properties/mutants)
+  n = uint64_t{1} << config_.pageblock_order;  // only the first pageblock's flag flips
+#endif
   for (uint64_t b = 0; b < (n >> config_.pageblock_order); b++)
     set_pageblock_unmapped(start + (b << config_.pageblock_order), unmap);
   return true;

@@ -35,7 +35,7 @@ bool Machine::boost_watermark(Zone& z) {
   uint64_t boost = std::min<uint64_t>(z.watermark_boost + pageblock_nr_pages(), max_boost);
   if (boost != z.watermark_boost) {
     z.watermark_boost = boost;
-    bump();
+    bump_zones();
   }
   z.events.boost++;
   return true;
@@ -60,7 +60,7 @@ Pfn Machine::try_to_claim_block(Zone& z, Pfn page, unsigned current_order, unsig
   // Boost watermarks to increase reclaim pressure; wake kswapd through the flag.
   if (boost_watermark(z) && (alloc_flags & ALLOC_KSWAPD) && !z.test_flag(ZONE_BOOSTED_WATERMARK)) {
     z.flags |= ZONE_BOOSTED_WATERMARK;
-    bump();
+    bump_zones();
   }
 
   Pfn start;

@@ -58,6 +58,9 @@ struct TouchLog {
   Pfn pfns[kCapacity];
   unsigned n = 0;
   bool overflow = false;
+  // A zone-wide value changed without touching a PFN (watermarks, lowmem_reserve, pcp
+  // sizes or highs, boosts, zone flags): every zone's counters need a look.
+  bool zones = false;
 };
 
 class Machine {
@@ -155,7 +158,7 @@ class Machine {
   // Bumped by every state change; equal generations mean an identical machine.
   uint64_t generation() const { return gen_; }
   const TouchLog& touched() const { return touch_; }
-  void reset_touched() { touch_.n = 0; touch_.overflow = false; }
+  void reset_touched() { touch_.n = 0; touch_.overflow = false; touch_.zones = false; }
 
   // /proc formats (dump.cc).
   std::string buddyinfo() const;
@@ -305,6 +308,11 @@ class Machine {
   bool flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap);
 
   void bump() { gen_++; }
+  // A state change not tied to a PFN (see TouchLog::zones).
+  void bump_zones() {
+    gen_++;
+    touch_.zones = true;
+  }
   void touch(Pfn pfn) {
     if (touch_.n < TouchLog::kCapacity) touch_.pfns[touch_.n++] = pfn;
     else touch_.overflow = true;

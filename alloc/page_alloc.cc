@@ -158,7 +158,7 @@ retry:
         ok = true;
       } else {
         z.flags |= ZONE_BELOW_HIGH;
-        bump();
+        bump_zones();
       }
     }
     if (!ok) {
@@ -210,7 +210,7 @@ Pfn Machine::rmqueue(Zone& preferred, Zone& z, unsigned order, gfp_t gfp, unsign
     z.flags &= ~ZONE_BOOSTED_WATERMARK;
     z.events.kswapd_wake++;
     stats_.kswapd_wakeups++;
-    bump();
+    bump_zones();
   }
   if (page != kNoPfn) z.events.pgalloc += uint64_t{1} << order;
   return page;

@@ -55,7 +55,7 @@ void Machine::zone_set_pageset_high_and_batch(Zone& z, int cpu_online) {
     p.high_min = new_high_min;
     p.high_max = new_high_max;
   }
-  bump();
+  bump_zones();
 }
 
 bool Machine::set_percpu_pagelist_high_fraction(unsigned fraction) {
@@ -114,7 +114,10 @@ Pfn Machine::rmqueue_pcplist_locked(Zone& z, unsigned order, unsigned ft, unsign
     int batch = nr_pcp_alloc(pcp, z, order);
     int alloced = rmqueue_bulk(z, order, batch, list, ft, alloc_flags, cpu, pindex);
     pcp.count += alloced << order;
-    if (list.empty()) return kNoPfn;
+    if (list.empty()) {
+      bump_zones();  // nr_pcp_alloc() may have moved pcp->high with nothing to show
+      return kNoPfn;
+    }
   }
   Pfn page = list_first(list);
   list_del(list, page);
@@ -199,7 +202,7 @@ void Machine::free_unref_page_commit(Zone& z, PerCpuPages& pcp, Pfn pfn, unsigne
     if (z.test_flag(ZONE_BELOW_HIGH) &&
         zone_watermark_ok(z, 0, z.high_wmark_pages(), ZONE_MOVABLE, 0)) {
       z.flags &= ~ZONE_BELOW_HIGH;
-      bump();
+      bump_zones();
     }
   }
 }
@@ -277,7 +280,7 @@ void Machine::decay_pcp_high(unsigned cpu) {
     if (pcp.high > pcp.high_min) {
       pcp.high = std::max({pcp.count - (pcp.batch << PCP_BATCH_SCALE_MAX),
                            pcp.high - (pcp.high >> 3), pcp.high_min});
-      bump();
+      bump_zones();
     }
     int to_drain = pcp.count - pcp.high;
     while (to_drain > 0) {

@@ -71,7 +71,7 @@ void Machine::setup_per_zone_wmarks() {
   }
   calculate_totalreserve_pages();
   for (Zone& z : zones_) zone_set_pageset_high_and_batch(z, 0);
-  bump();
+  bump_zones();
 }
 
 // setup_per_zone_lowmem_reserve(): per node, zone i keeps (managed above i) / ratio[i].
@@ -89,7 +89,7 @@ void Machine::setup_per_zone_lowmem_reserve() {
     }
   }
   calculate_totalreserve_pages();
-  bump();
+  bump_zones();
 }
 
 void Machine::calculate_totalreserve_pages() {
@@ -128,7 +128,11 @@ bool Machine::zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark,
     // OOM victims get half of what is left.
     if (alloc_flags & ALLOC_OOM) min -= min / 2;
   }
+#ifdef BUDDYCHECK_MUTANT_WMARK_NO_LOWMEM_RESERVE  // mutant build only (properties/mutants)
+  if (free_pages <= min) return false;
+#else
   if (free_pages <= min + static_cast<int64_t>(z.lowmem_reserve[highest_zoneidx])) return false;
+#endif
   if (order == 0) return true;
   // For a high-order request, a suitable free block must exist.
   for (unsigned o = order; o <= config_.max_page_order; o++) {
@@ -188,7 +192,7 @@ bool Machine::set_watermark_scale_factor(unsigned factor) {
 bool Machine::set_watermark_boost_factor(unsigned factor) {
   if (factor > INT32_MAX) return false;
   config_.watermark_boost_factor = factor;
-  bump();
+  bump_zones();
   return true;
 }
 
@@ -207,7 +211,7 @@ void Machine::kswapd_balance(int nid) {
     if (z.watermark_boost || z.test_flag(ZONE_BOOSTED_WATERMARK)) {
       z.watermark_boost = 0;
       z.flags &= ~ZONE_BOOSTED_WATERMARK;
-      bump();
+      bump_zones();
     }
   }
 }

@@ -88,9 +88,11 @@ size_t Machine::first_zones_zonelist(const Zonelist& zl, size_t from, unsigned h
 //  3. otherwise allowed.
 bool Machine::zone_alloc_allowed(const Zone& z, gfp_t gfp, unsigned alloc_flags,
                                  const TaskContext& task) const {
+#ifndef BUDDYCHECK_MUTANT_PRIVATE_REACHABLE  // mutant build only (properties/mutants): no gate
   if (nodes_[z.node].has(N_MEMORY_PRIVATE) && !(gfp & __GFP_PRIVATE) &&
       !(alloc_flags & ALLOC_MANAGED_NODE))
     return false;
+#endif
   if (task.cpuset_mems && (alloc_flags & ALLOC_CPUSET)) {
     // cpuset_node_allowed(): interrupts, members, OOM victims pass; the hard wall
     // stops the rest; the nearest hardwall ancestor (the root here) admits all.

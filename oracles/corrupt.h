@@ -10,8 +10,16 @@ class MachineCorruptor {
  public:
   explicit MachineCorruptor(Machine& m) : m_(m) {}
   Page& page(Pfn pfn) { return m_.pg(pfn); }
-  Zone& zone(unsigned id) { return m_.zones_[id]; }
-  PerCpuPages& pcp(unsigned zone, unsigned cpu) { return m_.pcp_mut(zone, cpu); }
+  // Writing a zone's or a pcp's fields is a zone-wide change: flag it the way the
+  // Machine does (TouchLog::zones), so the incremental check looks at the counters.
+  Zone& zone(unsigned id) {
+    m_.touch_.zones = true;
+    return m_.zones_[id];
+  }
+  PerCpuPages& pcp(unsigned zone, unsigned cpu) {
+    m_.touch_.zones = true;
+    return m_.pcp_mut(zone, cpu);
+  }
   uint8_t& pageblock_bits(Pfn pfn) {
     return m_.pageblock_[(pfn - m_.base_pfn_) >> m_.config_.pageblock_order];
   }

@@ -5,6 +5,7 @@
 // own property test against the kernel's values).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,19 @@
 namespace buddycheck {
 
 using namespace pagealloc;
+
+// Zone ids in zonelist order, without heap allocation (eligibility() runs for every
+// allocation the runner judges).
+struct ZoneIds {
+  std::array<uint16_t, kMaxNodes * MAX_NR_ZONES> ids;
+  uint16_t n = 0;
+  void push_back(uint16_t z) { ids[n++] = z; }
+  const uint16_t* begin() const { return ids.data(); }
+  const uint16_t* end() const { return ids.data() + n; }
+  size_t size() const { return n; }
+  bool empty() const { return n == 0; }
+  uint16_t operator[](size_t i) const { return ids[i]; }
+};
 
 struct Eligibility {
   gfp_t gfp = 0;                 // after current_gfp_context()
@@ -41,9 +55,9 @@ struct Eligibility {
   unsigned slow_flags = 0;
   // Zones the request may take pages from, in zonelist order, after zone index,
   // THISNODE, nodemask (strict), private-node and cpuset rules.
-  std::vector<uint16_t> zones;
+  ZoneIds zones;
   // Zones allowed when the nodemask is ignored (superset of `zones`).
-  std::vector<uint16_t> zones_relaxed;
+  ZoneIds zones_relaxed;
   // Free lists (freetype indices) the slow path's first attempt (slow_flags) may take
   // a block from without flipping the direct map: own type and its fallbacks (or the
   // unmapped freetype), CMA with ALLOC_CMA, HIGHATOMIC with HIGHATOMIC/OOM/NON_BLOCK.

@@ -66,14 +66,15 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                              const AllocResult& r, const PreState& pre, const Eligibility& e) {
   const Pfn pfn = r.pfn;
   const uint64_t n = uint64_t{1} << r.order;
-  const std::string what = request_string(req, ctx);
+  // Formatted only when a check fails: this runs for every allocation.
+  auto what = [&] { return request_string(req, ctx); };
 
   // #24 order/containment first: everything below reads per-page state.
   if (r.order != req.order)
-    return make(Check::ShadowOrder, fmt::format("{} returned an order-{} block at pfn {:#x}", what, r.order, pfn),
+    return make(Check::ShadowOrder, fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
                 fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
   if (!m.pfn_in_memmap(pfn) || !m.pfn_in_memmap(pfn + n - 1))
-    return make(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what, pfn),
+    return make(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
                 "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
   const int zid = span_zone(m, pfn);
   if (pfn & (n - 1) || zid < 0 || span_zone(m, pfn + n - 1) != zid || r.zone != zid) {
@@ -82,43 +83,43 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                          : r.zone != zid
                              ? fmt::format("result names zone {} but the block lies in {}", r.zone, where(m, zid))
                              : fmt::format("block {:#x}-{:#x} crosses the end of {}", pfn, pfn + n, where(m, zid));
-    return make(Check::ShadowOrder, fmt::format("{} returned a bad block at pfn {:#x}: {}", what, pfn, actual),
+    return make(Check::ShadowOrder, fmt::format("{} returned a bad block at pfn {:#x}: {}", what(), pfn, actual),
                 "2^order pages, aligned, inside one zone", actual, {pfn}, zid);
   }
   const Zone& z = m.zone(zid);
-  const std::string at = fmt::format("pfn {:#x} ({})", pfn, where(m, zid));
+  auto at = [&] { return fmt::format("pfn {:#x} ({})", pfn, where(m, zid)); };
 
   // #17 zone index.
   if (z.type > e.highest_zoneidx)
-    return make(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what, at,
+    return make(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what(), at(),
                                                zone_name(e.highest_zoneidx)),
                 fmt::format("zone <= {}", zone_name(e.highest_zoneidx)), zone_name(z.type), {pfn}, zid);
   // #18 node: THISNODE, nodemask, cpuset.
   if ((e.gfp & __GFP_THISNODE) && z.node != e.preferred_nid)
-    return make(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what, at),
+    return make(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
                 fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
   if (req.nodemask && !e.nodemask_may_be_ignored && !req.nodemask->test(z.node))
-    return make(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what, at),
+    return make(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what(), at()),
                 fmt::format("node in {}", nodemask_to_string(*req.nodemask)),
                 fmt::format("node {}", z.node), {pfn}, zid);
   if (!e.cpuset_may_be_ignored && !spec_cpuset_node_allowed(z.node, e.gfp, req.task))
-    return make(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what, at),
+    return make(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
                 fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
                 fmt::format("node {}", z.node), {pfn}, zid);
   // #19 CMA only for movable requests.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_CMA); b != kNoPfn && !e.cma_ok)
-    return make(Check::ShadowCma, fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what, b, where(m, zid)),
+    return make(Check::ShadowCma, fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(), b, where(m, zid)),
                 "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
   // #20 private nodes: __GFP_PRIVATE/managed_node, and only through the zonelist
   // (§8.4: a private node outside the preferred node's zonelist is never reached).
   if (m.node(z.node).has(N_MEMORY_PRIVATE)) {
     if (!e.private_ok)
-      return make(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what, at),
+      return make(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what(), at()),
                   "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
                   fmt::format("private node {}", z.node), {pfn}, zid);
     if (std::find(e.zones_relaxed.begin(), e.zones_relaxed.end(), zid) == e.zones_relaxed.end())
       return make(Check::ShadowPrivate,
-                  fmt::format("{} got {} on a private node outside node {}'s zonelist", what, at, e.preferred_nid),
+                  fmt::format("{} got {} on a private node outside node {}'s zonelist", what(), at(), e.preferred_nid),
                   "a zone of the request's zonelist", fmt::format("private node {}", z.node), {pfn}, zid);
   }
   // #21 direct map: unmapped requests get unmapped blocks, mapped ones present pages.
@@ -128,8 +129,8 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     if (bad == kNoPfn) bad = dm_differs(m, pfn, n, !e.unmapped), why = "direct map";
     if (bad != kNoPfn)
       return make(Check::ShadowUnmapped,
-                  fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what,
-                              e.unmapped ? "unmapped" : "mapped", at, why,
+                  fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what(),
+                              e.unmapped ? "unmapped" : "mapped", at(), why,
                               e.unmapped ? "mapped" : "unmapped", bad),
                   e.unmapped ? "unmapped block, absent from the direct map" : "pages present in the direct map",
                   fmt::format("{} of pfn {:#x}", why, bad), {bad}, zid);
@@ -145,7 +146,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                                             e.permissive_flags, upper, 0, cma, false);
     if (!w.ok)
       return make(Check::ShadowWatermark,
-                  fmt::format("{} got {} although the zone was below its min watermark", what, at),
+                  fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
                   fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
                   fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
                               w.usable, pre.nr_free[zid], pre.pcp_pages[zid], pre.freed_during_op),
@@ -160,13 +161,13 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                          (e.migratetype == MIGRATE_MOVABLE || r.from_pcp);
     if (!may && !via_pcp)
       return make(Check::ShadowHighatomic,
-                  fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})", what, b, where(m, zid)),
+                  fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})", what(), b, where(m, zid)),
                   "ALLOC_HIGHATOMIC, ALLOC_OOM or ALLOC_NON_BLOCK", alloc_flags_to_string(e.permissive_flags),
                   {b}, zid);
   }
   // #24 page->pfmemalloc only after ALLOC_NO_WATERMARKS.
   if ((m.page(pfn).flags & PG_pfmemalloc) && !e.no_watermarks_possible)
-    return make(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what, at),
+    return make(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what(), at()),
                 "no PG_pfmemalloc without ALLOC_NO_WATERMARKS", alloc_flags_to_string(e.permissive_flags),
                 {pfn}, zid);
   return std::nullopt;

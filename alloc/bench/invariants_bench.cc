@@ -46,7 +46,17 @@ void churn(Machine& m, uint64_t target_pages, uint64_t seed) {
 
 void report_per_page(benchmark::State& state, const Machine& m) {
   const double pages = static_cast<double>(m.end_pfn() - m.start_pfn());
+  uint64_t free_blocks = 0, pcp_blocks = 0, allocated = 0;
+  for (Pfn p = m.start_pfn(); p < m.end_pfn(); p++) {
+    PageState s = m.page(p).state;
+    free_blocks += s == PageState::Buddy;
+    pcp_blocks += s == PageState::Pcp;
+    allocated += s == PageState::Allocated;
+  }
   state.counters["pages"] = pages;
+  state.counters["free_blocks"] = static_cast<double>(free_blocks);
+  state.counters["pcp_blocks"] = static_cast<double>(pcp_blocks);
+  state.counters["alloc_blocks"] = static_cast<double>(allocated);
   state.counters["s/page"] = benchmark::Counter(
       pages, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
