@@ -54,7 +54,8 @@ class MachineCorruptor;  // test-only write access (oracles/corrupt.h)
 // bits): what an incremental checker must look at. Bounded; overflow means "look at
 // everything".
 struct TouchLog {
-  static constexpr unsigned kCapacity = 64;
+  // Sized for a pageblock retype or a pcp refill/drain batch on small machines.
+  static constexpr unsigned kCapacity = 256;
   Pfn pfns[kCapacity];
   unsigned n = 0;
   bool overflow = false;

@@ -111,11 +111,14 @@ Pfn Machine::rmqueue_pcplist_locked(Zone& z, unsigned order, unsigned ft, unsign
                                     PerCpuPages& pcp, unsigned pindex, unsigned cpu) {
   ListHead& list = pcp.lists[pindex];
   if (list.empty()) {
+    const int old_high = pcp.high;
+    const uint8_t old_factor = pcp.alloc_factor;
     int batch = nr_pcp_alloc(pcp, z, order);
     int alloced = rmqueue_bulk(z, order, batch, list, ft, alloc_flags, cpu, pindex);
     pcp.count += alloced << order;
     if (list.empty()) {
-      bump_zones();  // nr_pcp_alloc() may have moved pcp->high with nothing to show
+      // nr_pcp_alloc() may have moved pcp->high or alloc_factor with nothing to show.
+      if (pcp.high != old_high || pcp.alloc_factor != old_factor) bump_zones();
       return kNoPfn;
     }
   }

@@ -15,9 +15,14 @@ constexpr int COMPACT_PRIO_SYNC_FULL = 0;   // MIN_COMPACT_PRIORITY
 constexpr int COMPACT_PRIO_SYNC_LIGHT = 1;  // MIN_COMPACT_COSTLY_PRIORITY
 constexpr int COMPACT_PRIO_ASYNC = 2;       // DEF/INIT_COMPACT_PRIORITY
 constexpr int MAX_COMPACT_RETRIES = 16;
-// A retry that leaves machine and loop state unchanged this many times in a row is
-// an endless loop (tolerates hooks whose own state changes for a while).
-constexpr int kIdenticalRetriesForLoop = 64;
+// Endless-loop detection. The model is deterministic and the loop's own state
+// (no_progress_loops, compaction retries and priority, did_some_progress) is periodic:
+// no_progress_loops climbs to MAX_RECLAIM_RETRIES + 1 and an OOM "pretend progress"
+// resets it. So a slow path that retries with an unchanged machine for longer than two
+// such periods can only go on forever. Identical consecutive retries are a fixed point
+// even sooner; a few are tolerated for hooks that keep state of their own.
+constexpr int kIdenticalRetriesForLoop = 4;
+constexpr int kUnchangedRetriesForLoop = 2 * (MAX_RECLAIM_RETRIES + 2) + 4;
 constexpr int kMaxRetries = 100000;
 }  // namespace
 
@@ -143,7 +148,8 @@ Pfn Machine::alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, A
   int compact_priority = COMPACT_PRIO_ASYNC;
   int compaction_retries = 0;
   int no_progress_loops = 0;
-  int retries = 0, identical = 0;
+  int retries = 0, identical = 0, unchanged = 0;
+  uint64_t gen_at_last_retry = 0;
   struct Signature {
     uint64_t gen, progress;
     int npl, cr, cp;
@@ -189,12 +195,15 @@ retry:
     Signature sig{gen_, did_some_progress, no_progress_loops, compaction_retries,
                   compact_priority, alloc_flags, ac.nodemask == nullptr};
     identical = (retries > 0 && sig == last) ? identical + 1 : 0;
+    unchanged = (retries > 0 && gen_ == gen_at_last_retry) ? unchanged + 1 : 0;
     last = sig;
-    if (identical >= kIdenticalRetriesForLoop || ++retries > kMaxRetries) {
+    gen_at_last_retry = gen_;
+    if (identical >= kIdenticalRetriesForLoop || unchanged >= kUnchangedRetriesForLoop ||
+        ++retries > kMaxRetries) {
       out->status = AllocStatus::Loops;
       out->detail = fmt::format(
-          "the slow path retries forever: {} retries, machine unchanged over the last {}{}",
-          retries, identical, nofail ? " (__GFP_NOFAIL)" : "");
+          "the slow path retries forever: {} retries, the machine unchanged over the last {}{}",
+          retries, unchanged, nofail ? " (__GFP_NOFAIL)" : "");
       return kNoPfn;
     }
   }

@@ -18,7 +18,9 @@ T pick(FuzzedDataProvider& fdp, std::initializer_list<T> options) {
 
 bool one_in(FuzzedDataProvider& fdp, unsigned n) { return fdp.ConsumeIntegralInRange<unsigned>(0, n - 1) == 0; }
 
-constexpr uint64_t kPageBudget = 16384;
+// Small machines: O(pages) work (setup, the final full checks) stays cheap, and memory
+// pressure - fallbacks, reserves, the slow path - comes after few ops.
+constexpr uint64_t kPageBudget = 4096;
 
 }  // namespace
 

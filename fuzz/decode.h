@@ -26,7 +26,7 @@ inline constexpr uint8_t kFlagsVersion = 1;
 inline constexpr uint8_t kZonelistVersion = 1;
 inline constexpr size_t kMaxOps = 256;
 
-// A machine for the ops target: 1-4 nodes, small zones (<= 16,384 pages in all), small
+// A machine for the ops target: 1-4 nodes, small zones (<= 4,096 pages in all), small
 // MAX_PAGE_ORDER/pageblock_order often, mobility grouping sometimes off, private
 // nodes, CMA blocks, 1-4 CPUs. Always valid.
 Config decode_config(FuzzedDataProvider& fdp);
