@@ -135,18 +135,19 @@ std::string validate_config(const Config& c) {
   if (spans.empty()) return "nodes: no zone has any pages";
   // Nodes must not interleave: a zone lying inside another node's PFN range would
   // straddle nodes in the kernel's pfn -> node mapping.
-  for (size_t n = 0; n < nn; n++)
-    for (size_t m = 0; m < nn; m++) {
-      if (n == m) continue;
-      Pfn nlo = ~Pfn{0}, nhi = 0;
-      for (const Span& s : spans)
-        if (s.node == n) nlo = std::min(nlo, s.r.start), nhi = std::max(nhi, s.r.end);
-      for (const Span& s : spans)
-        if (s.node == m && s.r.start < nhi && nlo < s.r.end)
-          return fmt::format("{}.start_pfn: zone {} straddles node {} (node spans {})",
-                             zone_field(m, s.zone), zone_name(c.nodes[m].zones[s.zone].type), n,
-                             range_str({nlo, nhi}));
-    }
+  std::vector<PfnRange> node_span(nn, PfnRange{~Pfn{0}, 0});
+  for (const Span& s : spans) {
+    node_span[s.node].start = std::min(node_span[s.node].start, s.r.start);
+    node_span[s.node].end = std::max(node_span[s.node].end, s.r.end);
+  }
+  for (size_t n = 0; n < nn; n++) {
+    if (node_span[n].end == 0) continue;
+    for (const Span& s : spans)
+      if (s.node != n && s.r.overlaps(node_span[n]))
+        return fmt::format("{}.start_pfn: zone {} straddles node {} (node spans {})",
+                           zone_field(s.node, s.zone), zone_name(c.nodes[s.node].zones[s.zone].type), n,
+                           range_str(node_span[n]));
+  }
   Pfn mask = (Pfn{1} << c.max_page_order) - 1;
   if (((hi + mask) & ~mask) - (lo & ~mask) > kMaxSpanPages)
     return fmt::format("nodes: machine spans {} pages, the model supports at most {}",

@@ -444,7 +444,7 @@ RunResult run_trace(const Trace& trace, const RunOptions& options, const std::st
   }
   if (!res.error && !res.finding && options.full_check_at_end) res.finding = r.check_full();
   if (res.finding) res.report = r.report(*res.finding, replay_command);
-  res.state_hash = machine_hash(r.machine());
+  if (options.state_hash) res.state_hash = machine_hash(r.machine());
   res.log = r.log();
   return res;
 }

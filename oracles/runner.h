@@ -24,6 +24,7 @@ struct RunOptions {
   bool reference = true;          // reference model comparisons
   bool liveness = true;           // judge failed allocations
   bool paint = true;              // paint allocations' memory
+  bool state_hash = true;         // run_trace(): compute RunResult::state_hash
 };
 
 struct StepResult {

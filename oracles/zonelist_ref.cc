@@ -36,35 +36,39 @@ std::string zl_str(const std::vector<Zoneref>& zl) {
 
 }  // namespace
 
-std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind) {
-  std::vector<Zoneref> out;
-  if (kind == ZONELIST_NOFALLBACK) {
-    zonerefs_of(m, nid, &out);
-    return out;
-  }
-  // node_load[] accumulates over every node's build in node-id order, so replay the
-  // builds of nodes 0..nid.
+namespace {
+
+// Every node's FALLBACK node order in one pass: node_load[] accumulates over the
+// builds in node-id order (__build_all_zonelists()).
+std::vector<std::vector<int>> spec_fallback_orders(const Machine& m) {
   const int nn = static_cast<int>(m.nr_nodes());
+  std::vector<bool> memory(nn), priv(nn), cpus(nn);
+  for (int n = 0; n < nn; n++) {
+    memory[n] = node_has_memory(m, n);
+    priv[n] = node_private(m, n);
+    cpus[n] = node_has_cpus(m, n);
+  }
   std::vector<int> load(nn, 0);
-  std::vector<int> order;
-  for (int l = 0; l <= nid; l++) {
+  std::vector<std::vector<int>> orders(nn);
+  for (int l = 0; l < nn; l++) {
     std::vector<bool> used(nn, false);
-    order.clear();
-    if (node_private(m, l) && node_has_memory(m, l)) {
+    std::vector<int>& order = orders[l];
+    // PRIV §8.3: a private node with memory comes first in its own list.
+    if (priv[l] && memory[l]) {
       used[l] = true;
       order.push_back(l);
     }
     int prev = l;
     for (;;) {
       int best = -1;
-      if (!used[l] && node_has_memory(m, l) && !node_private(m, l)) {
-        best = l;
+      if (!used[l] && memory[l] && !priv[l]) {
+        best = l;  // the local node first when it has (public) memory
       } else {
         long best_score = 0;
         for (int n = 0; n < nn; n++) {
-          if (used[n] || !node_has_memory(m, n) || node_private(m, n)) continue;
-          long score = (static_cast<long>(m.config().node_distance(l, n)) + (n < l ? 1 : 0) +
-                        (node_has_cpus(m, n) ? 1 : 0)) * kMaxNumNodesScale + load[n];
+          if (used[n] || !memory[n] || priv[n]) continue;
+          long score = (static_cast<long>(m.config().node_distance(l, n)) + (n < l ? 1 : 0) + (cpus[n] ? 1 : 0)) *
+                           kMaxNumNodesScale + load[n];
           if (best < 0 || score < best_score) best = n, best_score = score;
         }
       }
@@ -75,14 +79,33 @@ std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind)
       prev = best;
     }
   }
+  return orders;
+}
+
+std::vector<Zoneref> zonelist_of(const Machine& m, const std::vector<int>& order) {
+  std::vector<Zoneref> out;
   for (int n : order) zonerefs_of(m, n, &out);
   return out;
 }
 
+}  // namespace
+
+std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind) {
+  if (kind == ZONELIST_NOFALLBACK) {
+    std::vector<Zoneref> out;
+    zonerefs_of(m, nid, &out);
+    return out;
+  }
+  return zonelist_of(m, spec_fallback_orders(m)[nid]);
+}
+
 std::optional<Finding> check_zonelists(const Machine& m) {
+  const std::vector<std::vector<int>> orders = spec_fallback_orders(m);
   for (int n = 0; n < static_cast<int>(m.nr_nodes()); n++)
     for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
-      std::vector<Zoneref> want = spec_zonelist(m, n, k);
+      std::vector<Zoneref> want;
+      if (k == ZONELIST_FALLBACK) want = zonelist_of(m, orders[n]);
+      else zonerefs_of(m, n, &want);
       const Zonelist& got = m.zonelist(n, k);
       bool same = want.size() == got.size();
       for (size_t i = 0; same && i < want.size(); i++)
