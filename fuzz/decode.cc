@@ -25,6 +25,13 @@ constexpr uint64_t kPageBudget = 4096;
 }  // namespace
 
 Config decode_config(FuzzedDataProvider& fdp) {
+  // Sometimes a named shape, scaled down: what tests and real machines look like.
+  switch (fdp.ConsumeIntegralInRange<unsigned>(0, 15)) {
+    case 0: return configs::pc_like(1024, 2048);
+    case 1: return configs::numa(fdp.ConsumeIntegralInRange<int>(2, 4), 1024, 6, 3);
+    case 2: return configs::single_zone(2048, 5, 2);
+    default: break;
+  }
   Config c;
   c.max_page_order = pick<unsigned>(fdp, {3, 4, 5, 2, 6, 10, 1, 8});
   // pageblock_order small often, sometimes equal to max (no multi-block buddies).
@@ -94,7 +101,8 @@ Config decode_config(FuzzedDataProvider& fdp) {
   if (one_in(fdp, 8))
     for (unsigned& r : c.lowmem_reserve_ratio) r = pick<unsigned>(fdp, {0, 1, 32, 256});
   if (one_in(fdp, 8)) c.percpu_pagelist_high_fraction = pick<unsigned>(fdp, {8, 16, 100});
-  c.page_bytes = pick<unsigned>(fdp, {64, 16, 64, 0});
+  // Painting needs 8 bytes per page; small backings keep per-input memory churn low.
+  c.page_bytes = pick<unsigned>(fdp, {16, 8, 16, 64, 0});
   c.can_set_direct_map = !one_in(fdp, 8);
   c.direct_map_level = pick<DirectMapLevel>(fdp, {DirectMapLevel::PMD_2M, DirectMapLevel::PUD_1G, DirectMapLevel::PAGE_4K});
   if (!validate_config(c).empty()) return configs::single_zone(4096, 4, 2);
@@ -130,9 +138,17 @@ Op decode_op(FuzzedDataProvider& fdp, const Runner& runner) {
   auto some_cpu = [&]() {
     return one_in(fdp, 32) ? m.nr_cpus() : fdp.ConsumeIntegralInRange<unsigned>(0, m.nr_cpus() - 1);
   };
+  // Nodemasks the way kernel code builds them: raw bits, node_states[] unions and
+  // complements, and nodes_remap() of a state mask - how a private node sneaks in.
   auto some_mask = [&]() {
     Nodemask mask{fdp.ConsumeIntegral<uint8_t>()};
-    if (one_in(fdp, 4)) mask = m.node_states(N_MEMORY) | (one_in(fdp, 2) ? m.node_states(N_MEMORY_PRIVATE) : Nodemask{});
+    switch (fdp.ConsumeIntegralInRange<unsigned>(0, 5)) {
+      case 0: mask = m.node_states(N_MEMORY) | (one_in(fdp, 2) ? m.node_states(N_MEMORY_PRIVATE) : Nodemask{}); break;
+      case 1: mask = ~m.node_states(N_MEMORY) & Nodemask::first_n(static_cast<int>(m.nr_nodes())); break;
+      case 2: mask = nodes_remap(m.node_states(N_CPU), m.node_states(N_MEMORY), Nodemask::first_n(static_cast<int>(m.nr_nodes()))); break;
+      case 3: mask = m.node_states(N_CPU) | m.node_states(N_GENERIC_INITIATOR); break;
+      default: break;
+    }
     return mask;
   };
   if (k < 45 || live.empty()) {
