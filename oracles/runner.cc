@@ -85,7 +85,7 @@ Runner::Runner(const Config& config, RunOptions options)
 
 Runner::~Runner() = default;
 
-AllocRequest Runner::request_of(const Op& op) const {
+AllocRequest request_of(const Op& op) {
   AllocRequest req;
   req.gfp = op.gfp;
   req.order = op.order;

@@ -33,6 +33,10 @@ struct StepResult {
   bool ok() const { return !finding && !error; }
 };
 
+// The request an alloc op makes of the Machine (shared with the property generators,
+// so a property's direct call and a replayed trace make the same call).
+AllocRequest request_of(const Op& op);
+
 class Runner {
  public:
   // Throws std::invalid_argument on an impossible config.
@@ -76,7 +80,6 @@ class Runner {
   // Frees allocation `id` on behalf of a hook (reclaim, OOM kill). Returns pages freed.
   uint64_t hook_free(uint32_t id);
   void remove_live(uint32_t id);
-  AllocRequest request_of(const Op& op) const;
 
   Trace trace_;
   RunOptions options_;
