@@ -257,7 +257,7 @@ StepResult Runner::do_bad_free(const Op& op) {
   auto live = [&](uint64_t id) { return id < next_id() && live_pos_[id] >= 0; };
   Pfn pfn;
   unsigned order;
-  bool frozen;
+  bool frozen = false;
   switch (op.bad) {
     case BadFreeKind::double_free: {
       if (op.id >= next_id() || live(op.id)) return err(fmt::format("id {} is not a freed allocation", op.id));
