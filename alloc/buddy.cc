@@ -95,8 +95,8 @@ void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft
       // Prevent merges between blocks without fallbacks (CMA, HIGHATOMIC, ISOLATE)
       // and normal blocks, and (UNMAP) between mapped and unmapped space.
       buddy_ft = pageblock_freetype_idx(buddy_pfn);
-      unsigned buddy_mt = ft_migratetype(buddy_ft);
 #ifndef BUDDYCHECK_MUTANT_MERGE_IGNORES_TYPE  // mutant build only (properties/mutants): no type rule
+      const unsigned buddy_mt = ft_migratetype(buddy_ft);
       if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
         break;
 #endif

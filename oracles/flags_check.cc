@@ -32,8 +32,11 @@ std::optional<Finding> check_sanitizer(AllocFlags in, gfp_t gfp, unsigned order,
                                        SanitizeFn sanitize) {
   AllocFlags once = in;
   SanitizeResult r1 = sanitize(&once, gfp, order, mobility_grouping);
-  std::string what = fmt::format("sanitize_alloc_flags({}, gfp {}, order {})", ctx_flags_to_string(in),
-                                 gfp_to_string(gfp), order);
+  // Built only for a finding: the passing path runs after every fuzzed alloc.
+  auto what = [&] {
+    return fmt::format("sanitize_alloc_flags({}, gfp {}, order {})", ctx_flags_to_string(in), gfp_to_string(gfp),
+                       order);
+  };
   // A REJECT field or bits the struct does not define must be refused.
   bool must_reject = (in.bits & ~kCtxKnownMask) != 0;
   for (unsigned i = 0; i < NR_CTX_FIELDS; i++)
@@ -41,16 +44,16 @@ std::optional<Finding> check_sanitizer(AllocFlags in, gfp_t gfp, unsigned order,
         ctx_field_info(i).verdict == Verdict::REJECT)
       must_reject = true;
   if (must_reject && r1.verdict != Verdict::REJECT)
-    return make(Check::SanitizeFieldVerdict, what + " accepted a forbidden field", "reject",
+    return make(Check::SanitizeFieldVerdict, what() + " accepted a forbidden field", "reject",
                 verdict_name(r1.verdict));
   if (r1.verdict == Verdict::REJECT) return std::nullopt;
   if (once.bits & ctx_internal_mask())
-    return make(Check::SanitizeInternalLeak, what + " let an internal bit through", "no internal bits",
+    return make(Check::SanitizeInternalLeak, what() + " let an internal bit through", "no internal bits",
                 ctx_flags_to_string(once));
   AllocFlags twice = once;
   SanitizeResult r2 = sanitize(&twice, gfp, order, mobility_grouping);
   if (!(twice == once) || r2.verdict != Verdict::ACCEPT)
-    return make(Check::SanitizeIdempotent, what + " is not idempotent",
+    return make(Check::SanitizeIdempotent, what() + " is not idempotent",
                 fmt::format("{} accepted", ctx_flags_to_string(once)),
                 fmt::format("{} {}", ctx_flags_to_string(twice), verdict_name(r2.verdict)));
   return std::nullopt;

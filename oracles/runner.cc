@@ -139,7 +139,8 @@ StepResult Runner::do_alloc(const Op& op) {
       if (auto f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping))
         return found(f);
   }
-  PreState pre = shadow_.snapshot(m);
+  PreState& pre = pre_;
+  shadow_.snapshot(m, pre);
   hook_freed_pages_ = 0;
   AllocResult r = ctx ? m.alloc_pages_context(req, ctx)
                   : op.frozen ? m.alloc_frozen_pages(req) : m.alloc_pages(req);
@@ -179,7 +180,8 @@ StepResult Runner::do_bulk(const Op& op) {
   if (op.count > (1u << 16)) return err(fmt::format("alloc_bulk count {} is larger than 65536", op.count));
   AllocRequest req = request_of(op);
   req.order = 0;
-  PreState pre = shadow_.snapshot(m);
+  PreState& pre = pre_;
+  shadow_.snapshot(m, pre);
   hook_freed_pages_ = 0;
   BulkResult b = m.alloc_pages_bulk(req, static_cast<int>(op.count));
   if (hook_finding_) return found(hook_finding_);

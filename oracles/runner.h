@@ -85,6 +85,7 @@ class Runner {
   RunOptions options_;
   std::unique_ptr<Machine> machine_;
   Shadow shadow_;
+  PreState pre_;  // the shadow's pre-op snapshot, reused (no allocation per op)
   Reference reference_;
   std::vector<uint32_t> live_;
   std::vector<int32_t> live_pos_;  // id -> index in live_, -1 when dead

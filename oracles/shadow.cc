@@ -194,10 +194,16 @@ Shadow::Shadow(const Machine& m, bool paint) : paint_(paint && m.config().page_b
 
 PreState Shadow::snapshot(const Machine& m) const {
   PreState p;
+  snapshot(m, p);
+  return p;
+}
+
+void Shadow::snapshot(const Machine& m, PreState& p) const {
   const unsigned nz = m.nr_zones();
   p.nr_free.resize(nz);
   p.pcp_pages.resize(nz);
   p.nr_free_cma.resize(nz);
+  p.freed_during_op = 0;
   for (unsigned z = 0; z < nz; z++) {
     p.nr_free[z] = m.zone(z).nr_free_pages;
     p.nr_free_cma[z] = m.zone(z).nr_free_cma_pages;
@@ -205,7 +211,6 @@ PreState Shadow::snapshot(const Machine& m) const {
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
     p.pcp_pages[z] = pcp;
   }
-  return p;
 }
 
 std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequest& req,

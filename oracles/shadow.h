@@ -44,6 +44,8 @@ class Shadow {
 
   // Snapshot taken before an allocation op (cheap: O(zones * cpus)).
   PreState snapshot(const Machine& m) const;
+  // The same into `into`, reusing its buffers (the runner's per-op path: no allocation).
+  void snapshot(const Machine& m, PreState& into) const;
 
   // Judge a successful allocation and paint it. `id` is the new allocation's id.
   std::optional<Finding> on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
