@@ -75,30 +75,30 @@ std::string validate_config(const Config& c) {
     bool seen[MAX_NR_ZONES] = {};
     for (size_t z = 0; z < node.zones.size(); z++) {
       const ZoneConfig& zc = node.zones[z];
-      std::string f = zone_field(n, z);
-      if (zc.type >= MAX_NR_ZONES) return f + ".type: unknown zone type";
+      auto f = [&] { return zone_field(n, z); };  // formatted only for an error
+      if (zc.type >= MAX_NR_ZONES) return f() + ".type: unknown zone type";
       if (seen[zc.type])
-        return fmt::format("{}.type: node {} already has a {} zone", f, n, zone_name(zc.type));
+        return fmt::format("{}.type: node {} already has a {} zone", f(), n, zone_name(zc.type));
       seen[zc.type] = true;
       if (zc.pages == 0) {
         if (!zc.holes.empty() || !zc.reserved.empty())
-          return f + ": an empty zone cannot have holes or reserved ranges";
+          return f() + ": an empty zone cannot have holes or reserved ranges";
         continue;
       }
       if (zc.pages > kMaxSpanPages || zc.start_pfn > kMaxSpanPages * 16)
-        return fmt::format("{}.pages: span {} is too large for the model", f,
+        return fmt::format("{}.pages: span {} is too large for the model", f(),
                            range_str(zc.span()));
       PfnRange span = zc.span();
       for (const Span& s : spans)
         if (s.r.overlaps(span))
-          return fmt::format("{}.start_pfn: span {} overlaps node {} zone {} ({})", f,
+          return fmt::format("{}.start_pfn: span {} overlaps node {} zone {} ({})", f(),
                              range_str(span), s.node, zone_name(c.nodes[s.node].zones[s.zone].type),
                              range_str(s.r));
       for (size_t k = 0; k < z; k++) {
         const ZoneConfig& prev = node.zones[k];
         if (prev.pages == 0) continue;
         if ((prev.type < zc.type) != (prev.start_pfn < zc.start_pfn))
-          return fmt::format("{}.start_pfn: zone {} must lie {} zone {} in the node", f,
+          return fmt::format("{}.start_pfn: zone {} must lie {} zone {} in the node", f(),
                              zone_name(zc.type), prev.type < zc.type ? "above" : "below",
                              zone_name(prev.type));
       }
@@ -107,21 +107,21 @@ std::string validate_config(const Config& c) {
       for (size_t h = 0; h < zc.holes.size(); h++) {
         PfnRange r = zc.holes[h];
         if (r.end <= r.start || r.start < span.start || r.end > span.end)
-          return fmt::format("{}.holes[{}]: {} is empty or outside the zone span {}", f, h,
+          return fmt::format("{}.holes[{}]: {} is empty or outside the zone span {}", f(), h,
                              range_str(r), range_str(span));
         for (const PfnRange& t : taken)
-          if (t.overlaps(r)) return fmt::format("{}.holes[{}]: {} overlaps another range", f, h, range_str(r));
+          if (t.overlaps(r)) return fmt::format("{}.holes[{}]: {} overlaps another range", f(), h, range_str(r));
         taken.push_back(r);
         absent += r.size();
       }
       for (size_t h = 0; h < zc.reserved.size(); h++) {
         PfnRange r = zc.reserved[h];
         if (r.end <= r.start || r.start < span.start || r.end > span.end)
-          return fmt::format("{}.reserved[{}]: {} is empty or outside the zone span {}", f, h,
+          return fmt::format("{}.reserved[{}]: {} is empty or outside the zone span {}", f(), h,
                              range_str(r), range_str(span));
         for (const PfnRange& t : taken)
           if (t.overlaps(r))
-            return fmt::format("{}.reserved[{}]: {} overlaps a hole or reserved range", f, h,
+            return fmt::format("{}.reserved[{}]: {} overlaps a hole or reserved range", f(), h,
                                range_str(r));
         taken.push_back(r);
         absent += r.size();

@@ -50,6 +50,7 @@ void Machine::build_all_zonelists() {
     const int local = static_cast<int>(l);
     Nodemask used;
     std::vector<int> order;
+    order.reserve(nodes_.size());
     int prev = local;
     // PRIV §8.3: a private node's FALLBACK list starts with itself (find_next_best_node
     // only walks N_MEMORY), then continues with the N_MEMORY nodes by distance.
@@ -64,8 +65,10 @@ void Machine::build_all_zonelists() {
       prev = node;
     }
     ni.zonelists[ZONELIST_FALLBACK].clear();
+    ni.zonelists[ZONELIST_FALLBACK].reserve(order.size() * MAX_NR_ZONES);
     for (int n : order) build_zonerefs_node(n, &ni.zonelists[ZONELIST_FALLBACK]);
     ni.zonelists[ZONELIST_NOFALLBACK].clear();
+    ni.zonelists[ZONELIST_NOFALLBACK].reserve(MAX_NR_ZONES);
     build_zonerefs_node(local, &ni.zonelists[ZONELIST_NOFALLBACK]);
     ni.fallback_order = std::move(order);
   }
