@@ -3,7 +3,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "oracles/finding.h"
 
 namespace buddycheck {
 
@@ -20,5 +24,9 @@ struct CheckInfo {
 };
 const CheckInfo& check_info(Check c);
 std::optional<Check> check_by_id(std::string_view id);
+
+// A Finding of check `c` (its ID from checks.def).
+Finding check_finding(Check c, std::string summary, std::string expected, std::string actual,
+                      std::vector<Pfn> pfns = {}, int zone = -1);
 
 }  // namespace buddycheck

@@ -28,18 +28,6 @@ const char* state_name(State s) {
   return "?";
 }
 
-Finding make(Check c, std::string summary, std::string expected, std::string actual,
-             std::vector<Pfn> pfns, int zone) {
-  Finding f;
-  f.id = std::string(check_info(c).id);
-  f.summary = std::move(summary);
-  f.expected = std::move(expected);
-  f.actual = std::move(actual);
-  f.pfns = std::move(pfns);
-  f.zone = zone;
-  return f;
-}
-
 std::string zone_str(const Machine& m, int zone) {
   if (zone < 0 || zone >= static_cast<int>(m.nr_zones())) return "no zone";
   return fmt::format("node {} {}", m.zone(zone).node, zone_name(m.zone(zone).type));
@@ -156,10 +144,10 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
     if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
     const int zone = (p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone)
                          ? zone_of_[p - base_] : -1;
-    return make(Check::RefOverlap,
-                fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
+    return check_finding(Check::RefOverlap,
+                         fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
                             pfn, order, p, held),
-                "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
+                         "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
   }
   for (uint64_t i = 0; i < n; i++) {
     const uint64_t k = pfn + i - base_;
@@ -202,10 +190,10 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
   };
   auto finding = [&](Pfn p, const std::string& machine, const std::string& reference) {
     const int zone = zone_at(p);
-    return make(Check::RefState,
-                fmt::format("pfn {:#x} ({}): machine says {}, reference says {}", p, zone_str(m, zone),
+    return check_finding(Check::RefState,
+                         fmt::format("pfn {:#x} ({}): machine says {}, reference says {}", p, zone_str(m, zone),
                             machine, reference),
-                reference, machine, {p}, zone);
+                         reference, machine, {p}, zone);
   };
   auto ref_str = [&](Pfn p) {
     const State s = ref.state(p);
@@ -240,12 +228,12 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
     const int64_t machine = m.zone(z).nr_free_pages + pcp;
     if (machine == static_cast<int64_t>(zone_free[z])) continue;
-    return make(Check::RefFreeCount,
-                fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
+    return check_finding(Check::RefFreeCount,
+                         fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
                             zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
                             zone_free[z]),
-                fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
-                static_cast<int>(z));
+                         fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
+                         static_cast<int>(z));
   }
   return std::nullopt;
 }
@@ -285,10 +273,10 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
     if (auto f = compare_around(*this, m, p, zone_of_, base_)) return f;
     const int zone = p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone
                          ? zone_of_[p - base_] : -1;
-    return make(Check::RefState,
-                fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
+    return check_finding(Check::RefState,
+                         fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
                             p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r), owner(p)),
-                state_name(r), state_name(b.state), {p}, zone);
+                         state_name(r), state_name(b.state), {p}, zone);
   }
   return compare_counts(m, zone_free_);
 }
@@ -322,14 +310,14 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
         const bool flip = ft == FREETYPE_UNMAPPED_IDX && !e->unmapped && e->flip_ok && k >= flip_order;
         if (!e->list_ok[ft] && !flip) continue;
         const Pfn block = m.pfn_of_index(l.head);
-        return make(Check::LiveFail,
-                    fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
+        return check_finding(Check::LiveFail,
+                             fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
                                 "block at pfn {:#x}",
                                 request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
-                    "the allocation succeeds",
-                    fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
+                             "the allocation succeeds",
+                             fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
                                 w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
-                    {block}, zid);
+                             {block}, zid);
       }
     }
   }

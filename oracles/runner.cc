@@ -17,18 +17,6 @@ namespace buddycheck {
 
 namespace {
 
-Finding check_finding(Check c, std::string summary, std::string expected, std::string actual,
-                      std::vector<Pfn> pfns, int zone) {
-  Finding f;
-  f.id = std::string(check_info(c).id);
-  f.summary = std::move(summary);
-  f.expected = std::move(expected);
-  f.actual = std::move(actual);
-  f.pfns = std::move(pfns);
-  f.zone = zone;
-  return f;
-}
-
 StepResult err(std::string msg) {
   StepResult s;
   s.error = std::move(msg);

@@ -111,12 +111,10 @@ std::optional<Finding> check_zonelists(const Machine& m) {
       for (size_t i = 0; same && i < want.size(); i++)
         same = want[i].zone == got[i].zone && want[i].zone_idx == got[i].zone_idx && want[i].node == got[i].node;
       if (same) continue;
-      Finding f;
-      f.id = std::string(check_info(Check::ZonelistOrder).id);
-      f.summary = fmt::format("node {} {} zonelist differs from the spec", n, k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK");
-      f.expected = zl_str(want);
-      f.actual = zl_str(got);
-      return f;
+      return check_finding(Check::ZonelistOrder,
+                           fmt::format("node {} {} zonelist differs from the spec", n,
+                                       k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK"),
+                           zl_str(want), zl_str(got));
     }
   return std::nullopt;
 }
@@ -132,14 +130,11 @@ std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind
     }
   size_t got = Machine::first_zones_zonelist(zl, from, highest_zoneidx, nodemask);
   if (got == want) return std::nullopt;
-  Finding f;
-  f.id = std::string(check_info(Check::ZonelistIterate).id);
-  f.summary = fmt::format("first_zones_zonelist(node {}, from {}, highest {}, nodemask {}) wrong", nid, from,
-                          zone_name(static_cast<ZoneType>(std::min<unsigned>(highest_zoneidx, MAX_NR_ZONES - 1))),
-                          nodemask ? nodemask_to_string(*nodemask) : "NULL");
-  f.expected = fmt::format("index {}", want);
-  f.actual = fmt::format("index {}", got);
-  return f;
+  return check_finding(Check::ZonelistIterate,
+                       fmt::format("first_zones_zonelist(node {}, from {}, highest {}, nodemask {}) wrong", nid, from,
+                                   zone_name(static_cast<ZoneType>(std::min<unsigned>(highest_zoneidx, MAX_NR_ZONES - 1))),
+                                   nodemask ? nodemask_to_string(*nodemask) : "NULL"),
+                       fmt::format("index {}", want), fmt::format("index {}", got));
 }
 
 }  // namespace buddycheck
