@@ -20,15 +20,6 @@ constexpr CtxFieldInfo kCtxFields[] = {
 
 constexpr const char* kVerdictNames[] = {"accept", "ignore", "clear", "warn", "reject"};
 
-std::string_view trim(std::string_view s, size_t* offset) {
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) b++;
-  size_t e = s.size();
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) e--;
-  if (offset) *offset += b;
-  return s.substr(b, e - b);
-}
-
 }  // namespace
 
 const AllocFlagName* alloc_flag_names(size_t* count) {
@@ -144,14 +135,14 @@ std::optional<AllocFlags> parse_ctx_flags(std::string_view s, std::string* error
                                           size_t* error_col) {
   AllocFlags f;
   size_t col = 0;
-  std::string_view t = trim(s, &col);
+  std::string_view t = trim_spaces(s, &col);
   if (t == "none" || t == "0") return f;
   size_t pos = 0;
   while (pos <= t.size()) {
     size_t bar = t.find('|', pos);
     if (bar == std::string_view::npos) bar = t.size();
     size_t tok_col = col + pos;
-    std::string_view tok = trim(t.substr(pos, bar - pos), &tok_col);
+    std::string_view tok = trim_spaces(t.substr(pos, bar - pos), &tok_col);
     if (auto field = ctx_field_by_name(tok)) {
       f.set(*field);
     } else if (tok.size() > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X')) {

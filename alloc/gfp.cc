@@ -50,15 +50,6 @@ constexpr ZoneEntry kZoneTable[16] = {
     /* 0xf all           */ {ZONE_DMA, true},
 };
 
-std::string_view trim(std::string_view s, size_t* offset) {
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) b++;
-  size_t e = s.size();
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) e--;
-  if (offset) *offset += b;
-  return s.substr(b, e - b);
-}
-
 std::optional<uint64_t> parse_number(std::string_view tok) {
   if (tok.empty() || tok.size() > 20) return std::nullopt;
   int base = 10;
@@ -92,12 +83,12 @@ bool parse_name_list(std::string_view text, size_t base_col, gfp_t* out, std::st
                      size_t* col) {
   gfp_t mask = 0;
   size_t pos = 0;
-  if (trim(text, nullptr).empty()) return fail(error, col, base_col, "empty gfp mask");
+  if (trim_spaces(text, nullptr).empty()) return fail(error, col, base_col, "empty gfp mask");
   while (pos <= text.size()) {
     size_t bar = text.find('|', pos);
     if (bar == std::string_view::npos) bar = text.size();
     size_t tok_col = base_col + pos;
-    std::string_view tok = trim(text.substr(pos, bar - pos), &tok_col);
+    std::string_view tok = trim_spaces(text.substr(pos, bar - pos), &tok_col);
     if (tok.empty()) return fail(error, col, tok_col, "empty name between '|' in gfp mask");
     bool found = false;
     for (const GfpName& n : kNames) {
@@ -171,7 +162,7 @@ std::string gfp_to_string(gfp_t gfp) {
 
 std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t* error_col) {
   size_t col = 0;
-  std::string_view t = trim(text, &col);
+  std::string_view t = trim_spaces(text, &col);
   if (t.empty()) {
     fail(error, error_col, col, "empty gfp mask");
     return std::nullopt;
@@ -185,7 +176,7 @@ std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t
       return std::nullopt;
     }
     std::string_view num = t.substr(0, paren);
-    auto v = parse_number(trim(num, nullptr));
+    auto v = parse_number(trim_spaces(num, nullptr));
     if (!v) {
       fail(error, error_col, col, fmt::format("'{}' is not a number", num));
       return std::nullopt;
@@ -197,7 +188,7 @@ std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t
     }
     std::string_view inner = t.substr(paren + 1, t.size() - paren - 2);
     gfp_t named = 0;
-    if (!trim(inner, nullptr).empty() &&
+    if (!trim_spaces(inner, nullptr).empty() &&
         !parse_name_list(inner, col + paren + 1, &named, error, error_col))
       return std::nullopt;
     if (named != *v) {
@@ -210,6 +201,15 @@ std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t
   gfp_t mask = 0;
   if (!parse_name_list(t, col, &mask, error, error_col)) return std::nullopt;
   return mask;
+}
+
+std::string_view trim_spaces(std::string_view s, size_t* offset) {
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) b++;
+  size_t e = s.size();
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) e--;
+  if (offset) *offset += b;
+  return s.substr(b, e - b);
 }
 
 }  // namespace pagealloc

@@ -66,4 +66,8 @@ std::string gfp_to_string(gfp_t gfp);
 std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error = nullptr,
                                size_t* error_col = nullptr);
 
+// `s` without leading and trailing whitespace; adds the leading count to *offset (when
+// given) so parsers can report columns. Shared by the gfp and alloc_flags parsers.
+std::string_view trim_spaces(std::string_view s, size_t* offset);
+
 }  // namespace pagealloc
