@@ -110,6 +110,12 @@ FreeResult Machine::free_common(Pfn pfn, unsigned order, unsigned cpu, bool froz
   }
   if (e != FreeError::None) {
     r.error = e;
+#ifdef BUDDYCHECK_MUTANT_BAD_FREE_RESETS_PAGE  // mutant build only (properties/mutants)
+    if (pfn_in_memmap(pfn)) {
+      pg(pfn).refcount = 0;  // "repairs" the page it refuses, and says so
+      bump();
+    }
+#endif
     stats_.bad_page_reports++;
     r.report = bad_page_report(*this, pfn, order, frozen, e);
     if (cpu >= nr_cpus_) r.report += fmt::format("(cpu {} does not exist)\n", cpu);

@@ -28,6 +28,7 @@ class MachineCorruptor {
   void list_add(ListHead& l, Pfn pfn) { m_.list_add(l, pfn); }
   void touch(Pfn pfn) { m_.touch(pfn); }
   DirectMap& direct_map() { return m_.direct_map_; }
+  Zonelist& zonelist(int nid, ZonelistKind kind) { return m_.nodes_[nid].zonelists[kind]; }
   MachineStats& stats() { return m_.stats_; }
 
  private:

@@ -8,8 +8,8 @@
 namespace buddycheck {
 
 std::optional<Finding> check_slow_flags(gfp_t gfp, unsigned order, const TaskContext& task,
-                                        bool mobility_grouping) {
-  unsigned got = gfp_to_alloc_flags(gfp, order, task, mobility_grouping);
+                                        bool mobility_grouping, SlowFlagsFn translate) {
+  unsigned got = translate(gfp, order, task, mobility_grouping);
   unsigned want = spec_slow_alloc_flags(gfp, order, task, mobility_grouping);
   if (got == want) return std::nullopt;
   return check_finding(Check::FlagsSlowPath,

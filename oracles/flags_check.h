@@ -11,9 +11,12 @@ namespace buddycheck {
 
 using namespace pagealloc;
 
+// The translation under test as a function, so tests can hand the checker a broken one.
+using SlowFlagsFn = unsigned (*)(gfp_t, unsigned, const TaskContext&, bool);
+
 // FLAGS-SLOWPATH: gfp_to_alloc_flags() == spec_slow_alloc_flags().
 std::optional<Finding> check_slow_flags(gfp_t gfp, unsigned order, const TaskContext& task,
-                                        bool mobility_grouping);
+                                        bool mobility_grouping, SlowFlagsFn translate = &gfp_to_alloc_flags);
 
 // The sanitizer as a function, so tests can hand the checker a broken one.
 using SanitizeFn = SanitizeResult (*)(AllocFlags*, gfp_t, unsigned, bool);

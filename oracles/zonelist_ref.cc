@@ -120,7 +120,8 @@ std::optional<Finding> check_zonelists(const Machine& m) {
 }
 
 std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind kind, size_t from,
-                                         unsigned highest_zoneidx, const Nodemask* nodemask) {
+                                         unsigned highest_zoneidx, const Nodemask* nodemask,
+                                         FirstZonesFn first_zones) {
   const Zonelist& zl = m.zonelist(nid, kind);
   size_t want = zl.size();
   for (size_t i = from; i < zl.size(); i++)
@@ -128,7 +129,7 @@ std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind
       want = i;
       break;
     }
-  size_t got = Machine::first_zones_zonelist(zl, from, highest_zoneidx, nodemask);
+  size_t got = first_zones(zl, from, highest_zoneidx, nodemask);
   if (got == want) return std::nullopt;
   return check_finding(Check::ZonelistIterate,
                        fmt::format("first_zones_zonelist(node {}, from {}, highest {}, nodemask {}) wrong", nid, from,

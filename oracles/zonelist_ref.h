@@ -18,9 +18,13 @@ std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind)
 // ZONELIST-ORDER: every node's FALLBACK and NOFALLBACK list equals spec_zonelist().
 std::optional<Finding> check_zonelists(const Machine& m);
 
+// The iterator under test as a function, so tests can hand the checker a broken one.
+using FirstZonesFn = size_t (*)(const Zonelist&, size_t, unsigned, const Nodemask*);
+
 // ZONELIST-ITERATE: Machine::first_zones_zonelist(zl, from, h, mask) against a
-// straightforward scan of spec_zonelist().
+// straightforward scan of the node's zonelist.
 std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind kind, size_t from,
-                                         unsigned highest_zoneidx, const Nodemask* nodemask);
+                                         unsigned highest_zoneidx, const Nodemask* nodemask,
+                                         FirstZonesFn first_zones = &Machine::first_zones_zonelist);
 
 }  // namespace buddycheck
