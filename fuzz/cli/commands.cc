@@ -94,7 +94,7 @@ std::optional<Trace> trace_of(const Common& c, const std::string& bytes, std::st
 
 }  // namespace
 
-int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_every) {
+int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_every, bool twice) {
   ParseResult p = load_trace_file(trace_file);
   if (!p.ok()) {
     std::fprintf(stderr, "%s\n", p.error->to_string().c_str());
@@ -113,7 +113,22 @@ int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_e
     std::fputs(r.report.c_str(), stdout);
     return kExitFinding;
   }
-  std::printf("ok: %zu ops, state hash %016llx\n", r.ops_run, static_cast<unsigned long long>(r.state_hash));
+  if (twice) {
+    // A second, independent machine must end in the same state (design.md: determinism).
+    const RunResult again = run_trace(*p.trace, o, "buddycheck run --twice " + trace_file);
+    if (again.finding || again.error || again.state_hash != r.state_hash) {
+      std::printf("buddycheck: DETERMINISM %s: the second run ended %s (first run: state hash %016llx)\n"
+                  "  replay: buddycheck run --twice %s\n",
+                  trace_file.c_str(),
+                  again.finding ? ("with " + again.finding->id).c_str()
+                  : again.error ? ("with an error: " + *again.error).c_str()
+                                : fmt::format("in state hash {:016x}", again.state_hash).c_str(),
+                  static_cast<unsigned long long>(r.state_hash), trace_file.c_str());
+      return kExitFinding;
+    }
+  }
+  std::printf("ok: %zu ops, state hash %016llx%s\n", r.ops_run, static_cast<unsigned long long>(r.state_hash),
+              twice ? " (twice)" : "");
   return kExitOk;
 }
 

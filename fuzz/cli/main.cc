@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   run->add_option("TRACE", trace_file, "text trace")->required();
   run->add_option("--check-every", check_every, "incremental checks every N ops (0: never)");
   run->add_option("--full-every", full_every, "full checks every N ops (0: at `check` ops and the end)");
+  bool twice = false;
+  run->add_flag("--twice", twice, "run the trace again on a new machine and require the same state hash");
 
   std::string out, fuzzer;
   CLI::App* minimize = app.add_subcommand("minimize", "shrink a failing input; write the minimal trace");
@@ -70,7 +72,7 @@ int main(int argc, char** argv) {
   }
   if (*replay) return cmd_replay(common);
   if (*explain) return cmd_explain(common);
-  if (*run) return cmd_run(trace_file, check_every, full_every);
+  if (*run) return cmd_run(trace_file, check_every, full_every, twice);
   if (*minimize) return cmd_minimize(common, out, fuzzer);
   if (*gtest) return cmd_gtest(common, test_name);
   if (*gfp) return cmd_gfp(mask, order, machine, task);
