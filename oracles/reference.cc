@@ -146,7 +146,7 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
                          ? zone_of_[p - base_] : -1;
     return check_finding(Check::RefOverlap,
                          fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
-                            pfn, order, p, held),
+                                     pfn, order, p, held),
                          "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
   }
   for (uint64_t i = 0; i < n; i++) {
@@ -192,7 +192,7 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
     const int zone = zone_at(p);
     return check_finding(Check::RefState,
                          fmt::format("pfn {:#x} ({}): machine says {}, reference says {}", p, zone_str(m, zone),
-                            machine, reference),
+                                     machine, reference),
                          reference, machine, {p}, zone);
   };
   auto ref_str = [&](Pfn p) {
@@ -230,8 +230,8 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
     if (machine == static_cast<int64_t>(zone_free[z])) continue;
     return check_finding(Check::RefFreeCount,
                          fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
-                            zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
-                            zone_free[z]),
+                                     zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
+                                     zone_free[z]),
                          fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
                          static_cast<int>(z));
   }
@@ -275,7 +275,8 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
                          ? zone_of_[p - base_] : -1;
     return check_finding(Check::RefState,
                          fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
-                            p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r), owner(p)),
+                                     p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r),
+                                     owner(p)),
                          state_name(r), state_name(b.state), {p}, zone);
   }
   return compare_counts(m, zone_free_);
@@ -312,11 +313,11 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
         const Pfn block = m.pfn_of_index(l.head);
         return check_finding(Check::LiveFail,
                              fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
-                                "block at pfn {:#x}",
-                                request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
+                                         "block at pfn {:#x}",
+                                         request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
                              "the allocation succeeds",
                              fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
-                                w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
+                                         w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
                              {block}, zid);
       }
     }
