@@ -91,6 +91,11 @@ inline ListHead& free_list(MachineCorruptor& c, const Machine& m, Pfn head) {
   return c.zone(static_cast<unsigned>(m.page_zone_id(head))).free_area[pg.order].free_list[pg.list];
 }
 
+// Rewrites the migratetype bits of the pageblock holding `pfn` (the unmapped flag stays).
+inline void set_block_type(MachineCorruptor& c, Pfn pfn, unsigned mt) {
+  c.pageblock_bits(pfn) = static_cast<uint8_t>((c.pageblock_bits(pfn) & ~PB_migrate_mask) | mt);
+}
+
 inline unsigned zone_of(const Machine& m, Pfn pfn) { return static_cast<unsigned>(m.page_zone_id(pfn)); }
 
 }  // namespace invtest

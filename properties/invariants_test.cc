@@ -227,7 +227,7 @@ TEST(invariants, no_cross_merge_fires) {
   ASSERT_NE(h, kNoPfn);
   MachineCorruptor c(m);
   const Pfn pb = h + m.pageblock_nr_pages();
-  c.pageblock_bits(pb) = static_cast<uint8_t>((c.pageblock_bits(pb) & ~PB_migrate_mask) | MIGRATE_CMA);
+  set_block_type(c, pb, MIGRATE_CMA);
   c.touch(pb);
   expect_fires(m, "INV-NO-CROSS-MERGE");
 }
@@ -257,7 +257,7 @@ TEST(invariants, multiblock_uniform_fires) {
   ASSERT_NE(h, kNoPfn);
   MachineCorruptor c(m);
   const Pfn pb = h + 3 * m.pageblock_nr_pages();
-  c.pageblock_bits(pb) = static_cast<uint8_t>((c.pageblock_bits(pb) & ~PB_migrate_mask) | MIGRATE_RECLAIMABLE);
+  set_block_type(c, pb, MIGRATE_RECLAIMABLE);
   c.touch(pb);
   expect_fires(m, "INV-MULTIBLOCK-UNIFORM");
 }
@@ -273,7 +273,7 @@ TEST(invariants, hygiene_fires) {
   });
   ASSERT_NE(h, kNoPfn);
   MachineCorruptor c(m);
-  c.pageblock_bits(h) = static_cast<uint8_t>((c.pageblock_bits(h) & ~PB_migrate_mask) | MIGRATE_UNMOVABLE);
+  set_block_type(c, h, MIGRATE_UNMOVABLE);
   c.touch(h);
   expect_fires(m, "INV-HYGIENE");
 }
@@ -297,8 +297,7 @@ TEST(invariants, hygiene_pageblock_touch_fires) {
   ASSERT_EQ(m.page(start).state, PageState::Allocated);
   expect_clean(m);
   MachineCorruptor c(m);
-  c.pageblock_bits(start) =
-      static_cast<uint8_t>((c.pageblock_bits(start) & ~PB_migrate_mask) | MIGRATE_UNMOVABLE);
+  set_block_type(c, start, MIGRATE_UNMOVABLE);
   c.touch(start);
   expect_fires(m, "INV-HYGIENE");
 }

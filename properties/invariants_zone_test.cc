@@ -63,7 +63,7 @@ TEST(invariants, cma_blocks_fires) {
   ASSERT_NE(m.get_pageblock_migratetype(r.pfn), MIGRATE_CMA);
   expect_clean(m);
   MachineCorruptor c(m);
-  c.pageblock_bits(r.pfn) = static_cast<uint8_t>((c.pageblock_bits(r.pfn) & ~PB_migrate_mask) | MIGRATE_CMA);
+  set_block_type(c, r.pfn, MIGRATE_CMA);
   c.touch(r.pfn);
   expect_fires(m, "INV-CMA-BLOCKS");
 }
@@ -220,7 +220,7 @@ TEST(invariants, dm_blocktype_fires) {
   ASSERT_TRUE(m.pageblock_unmapped(r.pfn));
   expect_clean(m);
   MachineCorruptor c(m);
-  c.pageblock_bits(r.pfn) = static_cast<uint8_t>((c.pageblock_bits(r.pfn) & ~PB_migrate_mask) | MIGRATE_MOVABLE);
+  set_block_type(c, r.pfn, MIGRATE_MOVABLE);
   c.touch(r.pfn);
   expect_fires(m, "INV-DM-BLOCKTYPE");
 }

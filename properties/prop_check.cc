@@ -166,4 +166,12 @@ void drive(Runner& r, size_t n) {
   }
 }
 
+void in_rounds(Runner& r, size_t max_ops, bool judge_boot, const std::function<void(Runner&)>& judge) {
+  const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
+  for (size_t k = 0; k < rounds; k++) {
+    if (k || !judge_boot) drive(r, *rc::gen::inRange<size_t>(0, max_ops));
+    judge(r);
+  }
+}
+
 }  // namespace buddycheck::props

@@ -56,6 +56,9 @@ std::string dumps(const Machine& m);
 RunOptions quiet_options();
 // Applies `n` generated ops; a rejected op (generator bug) or a finding fails the case.
 void drive(Runner& r, size_t n);
+// One to three rounds of up to `max_ops` generated ops, `judge` after each; with
+// `judge_boot` the first round judges the freshly booted machine instead.
+void in_rounds(Runner& r, size_t max_ops, bool judge_boot, const std::function<void(Runner&)>& judge);
 
 // ---- the config matrix ---------------------------------------------------------------
 

@@ -124,9 +124,7 @@ unsigned block_freetype(const Machine& m, Pfn pfn) {
 // with the same direct-map state.
 void merged_1(const Config& cfg) {
   Runner r(cfg, quiet_options());
-  const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
-  for (size_t k = 0; k < rounds; k++) {
-    drive(r, *rc::gen::inRange<size_t>(0, 50));
+  in_rounds(r, 50, false, [](Runner& r) {
     const Machine& m = r.machine();
     for (Pfn pfn = m.start_pfn(); pfn < m.end_pfn(); pfn++) {
       const Page& p = m.page(pfn);
@@ -146,7 +144,7 @@ void merged_1(const Config& cfg) {
                       fmt::format("free buddies {:#x} and {:#x} of order {} ({} / {}) were left unmerged", pfn, buddy,
                                   p.order, freetype_name(block_freetype(m, pfn)), freetype_name(block_freetype(m, buddy))));
     }
-  }
+  });
 }
 
 // props-buddy-hygiene-1: Expect every free block to sit on the free list of its
@@ -155,9 +153,7 @@ void merged_1(const Config& cfg) {
 // right lists.
 void hygiene_1(const Config& cfg) {
   Runner r(cfg, quiet_options());
-  const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
-  for (size_t k = 0; k < rounds; k++) {
-    drive(r, *rc::gen::inRange<size_t>(0, 50));
+  in_rounds(r, 50, false, [](Runner& r) {
     const Machine& m = r.machine();
     for (Pfn pfn = m.start_pfn(); pfn < m.end_pfn(); pfn++) {
       const Page& p = m.page(pfn);
@@ -168,7 +164,7 @@ void hygiene_1(const Config& cfg) {
                         fmt::format("free block {:#x} order {} is on the {} list but pageblock {:#x} is {}", pfn,
                                     p.order, freetype_name(p.list), b, freetype_name(block_freetype(m, b))));
     }
-  }
+  });
 }
 
 // props-buddy-cma-1: Expect the pageblocks of the configured CMA areas to stay
@@ -176,9 +172,7 @@ void hygiene_1(const Config& cfg) {
 // claiming and highatomic reservation never retype CMA (spec §9 #9, #14).
 void cma_1(const Config& cfg) {
   Runner r(cfg, quiet_options());
-  const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
-  for (size_t k = 0; k < rounds; k++) {
-    if (k) drive(r, *rc::gen::inRange<size_t>(0, 50));
+  in_rounds(r, 50, true, [](Runner& r) {
     const Machine& m = r.machine();
     for (Pfn pfn = m.start_pfn(); pfn < m.end_pfn(); pfn += m.pageblock_nr_pages()) {
       bool in_cma = false;
@@ -188,7 +182,7 @@ void cma_1(const Config& cfg) {
                       fmt::format("pageblock {:#x} is {} but {} a configured CMA area", pfn,
                                   migratetype_name(m.get_pageblock_migratetype(pfn)), in_cma ? "lies in" : "is outside"));
     }
-  }
+  });
 }
 
 class props_buddy : public ConfigMatrix {};

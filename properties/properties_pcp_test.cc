@@ -28,9 +28,7 @@ std::vector<int64_t> free_totals(const Machine& m) {
 // to empty them all, and either to keep NR_FREE_PAGES + per-cpu pages per zone.
 void drain_1(const Config& cfg) {
   Runner r(cfg, quiet_options());
-  const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
-  for (size_t k = 0; k < rounds; k++) {
-    drive(r, *rc::gen::inRange<size_t>(0, 60));
+  in_rounds(r, 60, false, [](Runner& r) {
     const Machine& m = r.machine();
     std::vector<int> before;
     for (unsigned z = 0; z < m.nr_zones(); z++)
@@ -49,7 +47,7 @@ void drain_1(const Config& cfg) {
       }
     if (free_totals(m) != totals)
       fail_property(r, "props-pcp-drain-1", "`" + print_op(op) + "` changed NR_FREE_PAGES + per-cpu pages");
-  }
+  });
 }
 
 class props_pcp : public ConfigMatrix {};
