@@ -61,8 +61,9 @@ Machine::Machine(const Config& config) : config_(config) {
   if (std::string err = validate_config(config_); !err.empty()) throw std::invalid_argument(err);
   nr_cpus_ = config_.nr_cpus();
   init_memmap();
-  init_zones();
-  build_all_zonelists();
+  const NumaTopology topology = numa_topology(config_);
+  init_zones(topology);
+  build_all_zonelists(topology);
   free_boot_memory();
   direct_map_.init(base_pfn_, nr_pages_, config_.direct_map_level);
   // init_per_zone_wmark_min(): boot computes min_free_kbytes, a configured value is
@@ -150,7 +151,7 @@ void Machine::init_memmap() {
   }
 }
 
-void Machine::init_zones() {
+void Machine::init_zones(const NumaTopology& topology) {
   const size_t nn = config_.nodes.size();
   nodes_.resize(nn);
   zones_.resize(nn * MAX_NR_ZONES);
@@ -165,7 +166,7 @@ void Machine::init_zones() {
     ni.id = static_cast<int>(n);
     for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
       Zone& z = zones_[n * MAX_NR_ZONES + t];
-      z.id = static_cast<uint16_t>(n * MAX_NR_ZONES + t);
+      z.id = zone_id_of(static_cast<int>(n), t);
       z.node = static_cast<int>(n);
       z.type = static_cast<ZoneType>(t);
     }
@@ -212,19 +213,13 @@ void Machine::init_zones() {
     for (Pfn p = config_.cma[i].start; p < config_.cma[i].end; p += pb_mask + 1)
       set_pageblock_migratetype(p, MIGRATE_CMA);
 
-  // Node states: check_for_memory() at boot; PRIV v4 sets N_MEMORY_PRIVATE instead.
-  for (size_t n = 0; n < nn; n++) {
-    NodeInfo& ni = nodes_[n];
-    bool has_memory = false;
-    for (unsigned t = 0; t < MAX_NR_ZONES; t++)
-      has_memory |= zones_[n * MAX_NR_ZONES + t].populated();
-    if (has_memory) ni.states |= 1u << (config_.nodes[n].memory_private ? N_MEMORY_PRIVATE : N_MEMORY);
-    if (config_.nodes[n].generic_initiator) ni.states |= 1u << N_GENERIC_INITIATOR;
+  // Node states (check_for_memory() at boot) from the topology the zonelists are built
+  // from, so the two can never disagree.
+  for (unsigned s = 0; s < NR_NODE_STATES; s++) {
+    node_state_masks_[s] = topology.node_states[s];
+    for (size_t n = 0; n < nn; n++)
+      if (topology.has(static_cast<int>(n), static_cast<NodeState>(s))) nodes_[n].states |= 1u << s;
   }
-  for (unsigned c = 0; c < nr_cpus_; c++) nodes_[config_.node_of_cpu(c)].states |= 1u << N_CPU;
-  for (size_t n = 0; n < nn; n++)
-    for (unsigned s = 0; s < NR_NODE_STATES; s++)
-      if (nodes_[n].has(static_cast<NodeState>(s))) node_state_masks_[s].set(static_cast<int>(n));
 }
 
 void Machine::free_boot_memory() {

@@ -19,15 +19,9 @@
 #include "alloc/pcp.h"
 #include "alloc/request.h"
 #include "alloc/zone.h"
+#include "alloc/zonelist.h"
 
 namespace pagealloc {
-
-struct Zoneref {
-  uint16_t zone;
-  uint8_t zone_idx;  // ZoneType
-  uint8_t node;
-};
-using Zonelist = std::vector<Zoneref>;
 
 struct NodeInfo {
   int id = 0;
@@ -172,7 +166,7 @@ class Machine {
 
   // machine.cc
   void init_memmap();
-  void init_zones();
+  void init_zones(const NumaTopology& topology);
   void free_boot_memory();
   Page& pg(Pfn pfn) { return pages_[pfn - base_pfn_]; }
   uint32_t idx(Pfn pfn) const { return static_cast<uint32_t>(pfn - base_pfn_); }
@@ -266,9 +260,7 @@ class Machine {
   void free_unref_page(Pfn pfn, unsigned order, unsigned cpu);
 
   // zonelist.cc
-  void build_all_zonelists();
-  int find_next_best_node(int node, Nodemask* used, const std::vector<int>& node_load) const;
-  void build_zonerefs_node(int nid, Zonelist* out) const;
+  void build_all_zonelists(const NumaTopology& topology);  // copies pagealloc::build_all_zonelists()
 
  public:
   // first_zones_zonelist(): index of the first zoneref with zone_idx <= highest and node

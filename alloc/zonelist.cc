@@ -1,38 +1,65 @@
 // Zonelists (spec §3.5-3.6, §8.2-8.4): FALLBACK lists by NUMA distance with the
 // kernel's tie-breaking, NOFALLBACK lists for __GFP_THISNODE, private-node rules, and
 // the per-zone placement gate.
+#include "alloc/zonelist.h"
+
+#include <bit>
+#include <limits>
+
 #include "alloc/machine.h"
 
 namespace pagealloc {
 
-// build_zonerefs_node(): the node's populated zones, highest zone index first.
-void Machine::build_zonerefs_node(int nid, Zonelist* out) const {
-  for (int t = MAX_NR_ZONES - 1; t >= 0; t--) {
-    const Zone& z = zones_[nid * MAX_NR_ZONES + t];
-    if (z.populated())
-      out->push_back({z.id, static_cast<uint8_t>(t), static_cast<uint8_t>(nid)});
+NumaTopology numa_topology(const Config& c) {
+  NumaTopology t;
+  t.nr_nodes = static_cast<int>(c.nodes.size());
+  for (int n = 0; n < t.nr_nodes; n++) {
+    const NodeConfig& nc = c.nodes[n];
+    for (const ZoneConfig& zc : nc.zones) {
+      uint64_t absent = 0;
+      for (const PfnRange& h : zc.holes) absent += h.size();
+      if (zc.pages > absent) t.populated[n] |= static_cast<uint8_t>(1u << zc.type);
+    }
+    if (t.populated[n]) t.node_states[nc.memory_private ? N_MEMORY_PRIVATE : N_MEMORY].set(n);
+    if (nc.generic_initiator) t.node_states[N_GENERIC_INITIATOR].set(n);
+    for (int m = 0; m < t.nr_nodes; m++) t.distance[n][m] = static_cast<uint8_t>(c.node_distance(n, m));
   }
+  for (unsigned cpu = 0; cpu < c.nr_cpus(); cpu++) t.node_states[N_CPU].set(c.node_of_cpu(cpu));
+  return t;
+}
+
+namespace {
+
+// build_zonerefs_node(): the node's populated zones, highest zone index first.
+Zoneref* build_zonerefs_node(const NumaTopology& t, int nid, Zoneref* out) {
+  for (int type = MAX_NR_ZONES - 1; type >= 0; type--)
+    if (t.populated[nid] & (1u << type))
+      *out++ = {zone_id_of(nid, type), static_cast<uint8_t>(type), static_cast<uint8_t>(nid)};
+  return out;
 }
 
 // find_next_best_node(): the local node first if it has memory, then the unused
 // N_MEMORY node with the smallest
 //   (distance + [n < node] + [n has CPUs]) * MAX_NUMNODES + node_load[n].
-int Machine::find_next_best_node(int node, Nodemask* used, const std::vector<int>& node_load) const {
-  const Nodemask memory = node_state_masks_[N_MEMORY];
+// Candidates are visited in ascending id as in for_each_node_state(), so ties go to
+// the lowest id.
+int find_next_best_node(const NumaTopology& t, int node, Nodemask* used, const int* node_load) {
+  const Nodemask memory = t.node_states[N_MEMORY];
   if (!used->test(node) && memory.test(node)) {
     used->set(node);
     return node;
   }
   int best = NUMA_NO_NODE;
-  long min_val = 0;
-  for (int n = 0; n < static_cast<int>(nodes_.size()); n++) {
-    if (!memory.test(n) || used->test(n)) continue;
-    long val = config_.node_distance(node, n);
+  long min_val = std::numeric_limits<long>::max();
+  const uint64_t cpus = t.node_states[N_CPU].bits;
+  for (uint64_t left = (memory & ~*used).bits; left; left &= left - 1) {
+    const int n = std::countr_zero(left);
+    long val = t.node_distance(node, n);
     val += (n < node);  // prefer nodes after this one on equal distance
-    if (nodes_[n].has(N_CPU)) val += 1;  // PENALTY_FOR_NODE_WITH_CPUS
+    val += (cpus >> n) & 1;  // PENALTY_FOR_NODE_WITH_CPUS
     val *= kMaxNumNodesScale;
     val += node_load[n];
-    if (best == NUMA_NO_NODE || val < min_val) {
+    if (val < min_val) {
       min_val = val;
       best = n;
     }
@@ -41,36 +68,60 @@ int Machine::find_next_best_node(int node, Nodemask* used, const std::vector<int
   return best;
 }
 
+}  // namespace
+
 // __build_all_zonelists(): node_load[] is shared across all nodes' builds, so equal
 // distance groups are used round-robin from node to node.
-void Machine::build_all_zonelists() {
-  std::vector<int> node_load(nodes_.size(), 0);
-  for (size_t l = 0; l < nodes_.size(); l++) {
-    NodeInfo& ni = nodes_[l];
-    const int local = static_cast<int>(l);
+void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
+  const int nn = t.nr_nodes;
+  size_t zones = 0;
+  for (int n = 0; n < nn; n++) zones += static_cast<size_t>(std::popcount(t.populated[n]));
+  // Each FALLBACK list holds at most every zone, each NOFALLBACK list its node's.
+  out->refs.resize(static_cast<size_t>(nn) * zones + zones);
+  Zoneref* const base = out->refs.data();
+  Zoneref* end = base;
+  int node_load[kMaxNodes] = {};
+  for (int local = 0; local < nn; local++) {
+    uint8_t* order = out->order[local];
+    int len = 0;
     Nodemask used;
-    std::vector<int> order;
-    order.reserve(nodes_.size());
-    int prev = local;
     // PRIV §8.3: a private node's FALLBACK list starts with itself (find_next_best_node
     // only walks N_MEMORY), then continues with the N_MEMORY nodes by distance.
-    if (ni.has(N_MEMORY_PRIVATE)) {
+    if (t.has(local, N_MEMORY_PRIVATE)) {
       used.set(local);
-      order.push_back(local);
+      order[len++] = static_cast<uint8_t>(local);
     }
+    int prev = local;
     int node;
-    while ((node = find_next_best_node(local, &used, node_load)) >= 0) {
-      if (config_.node_distance(local, node) != config_.node_distance(local, prev)) node_load[node]++;
-      order.push_back(node);
+    while ((node = find_next_best_node(t, local, &used, node_load)) >= 0) {
+      if (t.node_distance(local, node) != t.node_distance(local, prev)) node_load[node]++;
+      order[len++] = static_cast<uint8_t>(node);
       prev = node;
     }
-    ni.zonelists[ZONELIST_FALLBACK].clear();
-    ni.zonelists[ZONELIST_FALLBACK].reserve(order.size() * MAX_NR_ZONES);
-    for (int n : order) build_zonerefs_node(n, &ni.zonelists[ZONELIST_FALLBACK]);
-    ni.zonelists[ZONELIST_NOFALLBACK].clear();
-    ni.zonelists[ZONELIST_NOFALLBACK].reserve(MAX_NR_ZONES);
-    build_zonerefs_node(local, &ni.zonelists[ZONELIST_NOFALLBACK]);
-    ni.fallback_order = std::move(order);
+    out->order_len[local] = static_cast<uint8_t>(len);
+    out->bounds[local * MAX_ZONELISTS + ZONELIST_FALLBACK] = static_cast<uint32_t>(end - base);
+    for (int i = 0; i < len; i++) end = build_zonerefs_node(t, order[i], end);
+    out->bounds[local * MAX_ZONELISTS + ZONELIST_NOFALLBACK] = static_cast<uint32_t>(end - base);
+    end = build_zonerefs_node(t, local, end);
+  }
+  out->bounds[nn * MAX_ZONELISTS] = static_cast<uint32_t>(end - base);
+  out->refs.resize(static_cast<size_t>(end - base));
+}
+
+// The Machine's lists come from the same build; the copies are what its callers (and
+// MachineCorruptor) hold.
+void Machine::build_all_zonelists(const NumaTopology& topology) {
+  BuiltZonelists built;
+  pagealloc::build_all_zonelists(topology, &built);
+  for (size_t l = 0; l < nodes_.size(); l++) {
+    NodeInfo& ni = nodes_[l];
+    const int nid = static_cast<int>(l);
+    for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
+      const std::span<const Zoneref> zl = built.list(nid, k);
+      ni.zonelists[k].assign(zl.begin(), zl.end());
+    }
+    const std::span<const uint8_t> order = built.fallback_order(nid);
+    ni.fallback_order.assign(order.begin(), order.end());
   }
 }
 
