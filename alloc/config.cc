@@ -68,7 +68,11 @@ std::string validate_config(const Config& c) {
     size_t node, zone;
   };
   std::vector<Span> spans;
+  spans.reserve(nn * MAX_NR_ZONES);
   Pfn lo = ~Pfn{0}, hi = 0;
+  // Each span started at or after the end of all earlier ones: then the quadratic
+  // searches that name an overlapping or straddling pair cannot find one.
+  bool ascending = true;
   uint64_t lowmem_present = 0;
   for (size_t n = 0; n < nn; n++) {
     const NodeConfig& node = c.nodes[n];
@@ -89,11 +93,14 @@ std::string validate_config(const Config& c) {
         return fmt::format("{}.pages: span {} is too large for the model", f(),
                            range_str(zc.span()));
       PfnRange span = zc.span();
-      for (const Span& s : spans)
-        if (s.r.overlaps(span))
-          return fmt::format("{}.start_pfn: span {} overlaps node {} zone {} ({})", f(),
-                             range_str(span), s.node, zone_name(c.nodes[s.node].zones[s.zone].type),
-                             range_str(s.r));
+      if (span.start < hi) {  // otherwise every earlier span ends before this one starts
+        ascending = false;
+        for (const Span& s : spans)
+          if (s.r.overlaps(span))
+            return fmt::format("{}.start_pfn: span {} overlaps node {} zone {} ({})", f(),
+                               range_str(span), s.node, zone_name(c.nodes[s.node].zones[s.zone].type),
+                               range_str(s.r));
+      }
       for (size_t k = 0; k < z; k++) {
         const ZoneConfig& prev = node.zones[k];
         if (prev.pages == 0) continue;
@@ -134,19 +141,22 @@ std::string validate_config(const Config& c) {
   }
   if (spans.empty()) return "nodes: no zone has any pages";
   // Nodes must not interleave: a zone lying inside another node's PFN range would
-  // straddle nodes in the kernel's pfn -> node mapping.
-  std::vector<PfnRange> node_span(nn, PfnRange{~Pfn{0}, 0});
-  for (const Span& s : spans) {
-    node_span[s.node].start = std::min(node_span[s.node].start, s.r.start);
-    node_span[s.node].end = std::max(node_span[s.node].end, s.r.end);
-  }
-  for (size_t n = 0; n < nn; n++) {
-    if (node_span[n].end == 0) continue;
-    for (const Span& s : spans)
-      if (s.node != n && s.r.overlaps(node_span[n]))
-        return fmt::format("{}.start_pfn: zone {} straddles node {} (node spans {})",
-                           zone_field(s.node, s.zone), zone_name(c.nodes[s.node].zones[s.zone].type), n,
-                           range_str(node_span[n]));
+  // straddle nodes in the kernel's pfn -> node mapping. Ascending spans, pushed node by
+  // node, cannot.
+  if (!ascending) {
+    std::vector<PfnRange> node_span(nn, PfnRange{~Pfn{0}, 0});
+    for (const Span& s : spans) {
+      node_span[s.node].start = std::min(node_span[s.node].start, s.r.start);
+      node_span[s.node].end = std::max(node_span[s.node].end, s.r.end);
+    }
+    for (size_t n = 0; n < nn; n++) {
+      if (node_span[n].end == 0) continue;
+      for (const Span& s : spans)
+        if (s.node != n && s.r.overlaps(node_span[n]))
+          return fmt::format("{}.start_pfn: zone {} straddles node {} (node spans {})",
+                             zone_field(s.node, s.zone), zone_name(c.nodes[s.node].zones[s.zone].type), n,
+                             range_str(node_span[n]));
+    }
   }
   Pfn mask = (Pfn{1} << c.max_page_order) - 1;
   if (((hi + mask) & ~mask) - (lo & ~mask) > kMaxSpanPages)
