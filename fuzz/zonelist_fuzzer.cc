@@ -2,8 +2,11 @@
 // zonelist construction and iteration against the brute-force build (zonelist_ref.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <bit>
+
 #include <fmt/format.h>
 
+#include "alloc/zonelist.h"
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
 #include "oracles/trace.h"
@@ -19,6 +22,7 @@ Config decode_topology(FuzzedDataProvider& fdp) {
   c.pageblock_order = 1;
   c.page_bytes = 0;
   const int nodes = fdp.ConsumeIntegralInRange<int>(1, 16);
+  c.nodes.reserve(nodes);
   Pfn cursor = 0;
   for (int n = 0; n < nodes; n++) {
     NodeConfig nc;
@@ -27,14 +31,16 @@ Config decode_topology(FuzzedDataProvider& fdp) {
     nc.generic_initiator = fdp.ConsumeBool();
     unsigned types = kind == 0 && n > 0 ? 0 : fdp.ConsumeIntegralInRange<unsigned>(1, 15);
     if (n == 0) types |= 1u << ZONE_NORMAL;
+    nc.zones.reserve(std::popcount(types));
     for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
       if (!(types & (1u << t))) continue;
       nc.zones.push_back(ZoneConfig{.type = static_cast<ZoneType>(t), .start_pfn = cursor, .pages = 2});
       cursor += 2;
     }
-    c.nodes.push_back(nc);
+    c.nodes.push_back(std::move(nc));
   }
   int cpus = fdp.ConsumeIntegralInRange<int>(1, 8);
+  c.cpu_node.reserve(cpus);
   for (int i = 0; i < cpus; i++) c.cpu_node.push_back(fdp.ConsumeIntegralInRange<int>(0, nodes - 1));
   if (fdp.ConsumeBool()) {
     bool symmetric = fdp.ConsumeBool();
@@ -71,7 +77,9 @@ std::optional<ZonelistInput> decode_zonelist_input(const uint8_t* data, size_t s
   ZonelistInput in;
   in.config = decode_topology(fdp);
   const int nodes = static_cast<int>(in.config.nodes.size());
-  for (int i = 0; i < 16 && fdp.remaining_bytes() > 0; i++) {
+  constexpr int kMaxQueries = 16;
+  in.queries.reserve(kMaxQueries);
+  for (int i = 0; i < kMaxQueries && fdp.remaining_bytes() > 0; i++) {
     ZonelistQuery q;
     q.nid = fdp.ConsumeIntegralInRange<int>(0, nodes - 1);
     q.kind = fdp.ConsumeBool() ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK;
@@ -97,12 +105,18 @@ TargetOutcome run_zonelist(const uint8_t* data, size_t size) {
     o.report = "decoded topology is impossible: " + why;
     return o;
   }
-  Machine m(in->config);
-  std::optional<Finding> f = check_zonelists(m);
+  // The Machine's own build, without booting one: the memmap, pcp and watermark setup
+  // would cost more than everything checked here.
+  BuiltZonelists built;
+  build_all_zonelists(numa_topology(in->config), &built);
+  std::optional<Finding> f = check_zonelists(in->config, built);
+  Zonelist zl;  // first_zones_zonelist() takes the Machine's list type
   for (const ZonelistQuery& q : in->queries) {
     if (f) break;
-    size_t from = std::min(q.from, m.zonelist(q.nid, q.kind).size());
-    f = check_first_zones(m, q.nid, q.kind, from, q.highest, q.mask ? &*q.mask : nullptr);
+    const std::span<const Zoneref> list = built.list(q.nid, q.kind);
+    zl.assign(list.begin(), list.end());
+    size_t from = std::min(q.from, zl.size());
+    f = check_first_zones(zl, q.nid, q.kind, from, q.highest, q.mask ? &*q.mask : nullptr);
   }
   if (f) {
     o.status = Outcome::Finding;

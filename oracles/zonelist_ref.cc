@@ -1,5 +1,8 @@
 #include "oracles/zonelist_ref.h"
 
+#include <algorithm>
+#include <span>
+
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
@@ -8,121 +11,169 @@ namespace buddycheck {
 
 namespace {
 
-bool node_has_memory(const Machine& m, int n) {
-  for (unsigned t = 0; t < MAX_NR_ZONES; t++)
-    if (m.node_zone(n, static_cast<ZoneType>(t)).present_pages) return true;
-  return false;
-}
-bool node_private(const Machine& m, int n) { return m.config().nodes[n].memory_private; }
-bool node_has_cpus(const Machine& m, int n) {
-  for (unsigned c = 0; c < m.nr_cpus(); c++)
-    if (m.config().node_of_cpu(c) == n) return true;
-  return false;
-}
+// What the spec's build looks at, per node, gathered without alloc/zonelist.cc.
+struct Facts {
+  const Config* config = nullptr;  // node distances
+  int nr_nodes = 0;
+  bool present[kMaxNodes][MAX_NR_ZONES] = {};  // the zone has present pages
+  uint16_t zone_id[kMaxNodes][MAX_NR_ZONES] = {};
+  bool memory[kMaxNodes] = {};
+  bool priv[kMaxNodes] = {};
+  bool cpus[kMaxNodes] = {};
+};
 
-void zonerefs_of(const Machine& m, int n, std::vector<Zoneref>* out) {
-  // Highest zone first, populated zones only.
-  for (int t = MAX_NR_ZONES - 1; t >= 0; t--) {
-    const Zone& z = m.node_zone(n, static_cast<ZoneType>(t));
-    if (z.present_pages) out->push_back({z.id, static_cast<uint8_t>(t), static_cast<uint8_t>(n)});
+Facts facts_of(const Machine& m) {
+  Facts f;
+  f.config = &m.config();
+  f.nr_nodes = static_cast<int>(m.nr_nodes());
+  for (int n = 0; n < f.nr_nodes; n++) {
+    for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+      const Zone& z = m.node_zone(n, static_cast<ZoneType>(t));
+      f.present[n][t] = z.present_pages != 0;
+      f.zone_id[n][t] = z.id;
+      f.memory[n] = f.memory[n] || f.present[n][t];
+    }
+    f.priv[n] = m.config().nodes[n].memory_private;
   }
+  for (unsigned c = 0; c < m.nr_cpus(); c++) f.cpus[m.config().node_of_cpu(c)] = true;
+  return f;
 }
 
-std::string zl_str(const std::vector<Zoneref>& zl) {
+Facts facts_of(const Config& c) {
+  Facts f;
+  f.config = &c;
+  f.nr_nodes = static_cast<int>(c.nodes.size());
+  for (int n = 0; n < f.nr_nodes; n++) {
+    for (unsigned t = 0; t < MAX_NR_ZONES; t++) f.zone_id[n][t] = static_cast<uint16_t>(n * MAX_NR_ZONES + t);
+    for (const ZoneConfig& zc : c.nodes[n].zones) {
+      uint64_t present = zc.pages;
+      for (const PfnRange& h : zc.holes) present -= h.size();
+      if (present) f.present[n][zc.type] = f.memory[n] = true;
+    }
+    f.priv[n] = c.nodes[n].memory_private;
+  }
+  for (unsigned cpu = 0; cpu < c.nr_cpus(); cpu++) f.cpus[c.node_of_cpu(cpu)] = true;
+  return f;
+}
+
+// A zonelist without heap: at most every zone of the machine.
+struct SpecList {
+  Zoneref refs[kMaxNodes * MAX_NR_ZONES];
+  size_t n = 0;
+  std::span<const Zoneref> view() const { return {refs, n}; }
+};
+
+void zonerefs_of(const Facts& f, int n, SpecList* out) {
+  // Highest zone first, populated zones only.
+  for (int t = MAX_NR_ZONES - 1; t >= 0; t--)
+    if (f.present[n][t]) out->refs[out->n++] = {f.zone_id[n][t], static_cast<uint8_t>(t), static_cast<uint8_t>(n)};
+}
+
+std::string zl_str(std::span<const Zoneref> zl) {
   std::string s;
   for (const Zoneref& z : zl) s += fmt::format("{}{}:{}", s.empty() ? "" : " ", z.node, zone_name(static_cast<ZoneType>(z.zone_idx)));
   return s.empty() ? "(empty)" : s;
 }
 
-}  // namespace
-
-namespace {
+struct FallbackOrders {
+  uint8_t node[kMaxNodes][kMaxNodes];
+  int len[kMaxNodes] = {};
+};
 
 // Every node's FALLBACK node order in one pass: node_load[] accumulates over the
 // builds in node-id order (__build_all_zonelists()).
-std::vector<std::vector<int>> spec_fallback_orders(const Machine& m) {
-  const int nn = static_cast<int>(m.nr_nodes());
-  std::vector<bool> memory(nn), priv(nn), cpus(nn);
-  for (int n = 0; n < nn; n++) {
-    memory[n] = node_has_memory(m, n);
-    priv[n] = node_private(m, n);
-    cpus[n] = node_has_cpus(m, n);
-  }
-  std::vector<int> load(nn, 0);
-  std::vector<std::vector<int>> orders(nn);
+FallbackOrders spec_fallback_orders(const Facts& f) {
+  const int nn = f.nr_nodes;
+  const Config& c = *f.config;
+  int load[kMaxNodes] = {};
+  FallbackOrders orders;
   for (int l = 0; l < nn; l++) {
-    std::vector<bool> used(nn, false);
-    std::vector<int>& order = orders[l];
+    bool used[kMaxNodes] = {};
+    uint8_t* order = orders.node[l];
+    int& len = orders.len[l];
     // PRIV §8.3: a private node with memory comes first in its own list.
-    if (priv[l] && memory[l]) {
+    if (f.priv[l] && f.memory[l]) {
       used[l] = true;
-      order.push_back(l);
+      order[len++] = static_cast<uint8_t>(l);
     }
     int prev = l;
     for (;;) {
       int best = -1;
-      if (!used[l] && memory[l] && !priv[l]) {
+      if (!used[l] && f.memory[l] && !f.priv[l]) {
         best = l;  // the local node first when it has (public) memory
       } else {
         long best_score = 0;
         for (int n = 0; n < nn; n++) {
-          if (used[n] || !memory[n] || priv[n]) continue;
-          long score = (static_cast<long>(m.config().node_distance(l, n)) + (n < l ? 1 : 0) + (cpus[n] ? 1 : 0)) *
+          if (used[n] || !f.memory[n] || f.priv[n]) continue;
+          long score = (static_cast<long>(c.node_distance(l, n)) + (n < l ? 1 : 0) + (f.cpus[n] ? 1 : 0)) *
                            kMaxNumNodesScale + load[n];
           if (best < 0 || score < best_score) best = n, best_score = score;
         }
       }
       if (best < 0) break;
       used[best] = true;
-      if (m.config().node_distance(l, best) != m.config().node_distance(l, prev)) load[best]++;
-      order.push_back(best);
+      if (c.node_distance(l, best) != c.node_distance(l, prev)) load[best]++;
+      order[len++] = static_cast<uint8_t>(best);
       prev = best;
     }
   }
   return orders;
 }
 
-std::vector<Zoneref> zonelist_of(const Machine& m, const std::vector<int>& order) {
-  std::vector<Zoneref> out;
-  for (int n : order) zonerefs_of(m, n, &out);
+SpecList spec_list(const Facts& f, const FallbackOrders& orders, int nid, ZonelistKind kind) {
+  SpecList out;
+  if (kind == ZONELIST_NOFALLBACK) {
+    zonerefs_of(f, nid, &out);
+  } else {
+    for (int i = 0; i < orders.len[nid]; i++) zonerefs_of(f, orders.node[nid][i], &out);
+  }
   return out;
+}
+
+// ZONELIST-ORDER for every node and kind; got(nid, kind) is the list under test.
+template <typename GotFn>
+std::optional<Finding> check_against_spec(const Facts& f, GotFn got) {
+  const FallbackOrders orders = spec_fallback_orders(f);
+  for (int n = 0; n < f.nr_nodes; n++)
+    for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
+      const SpecList want = spec_list(f, orders, n, k);
+      const std::span<const Zoneref> have = got(n, k);
+      if (std::ranges::equal(want.view(), have)) continue;
+      return check_finding(Check::ZonelistOrder,
+                           fmt::format("node {} {} zonelist differs from the spec", n,
+                                       k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK"),
+                           zl_str(want.view()), zl_str(have));
+    }
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind) {
-  if (kind == ZONELIST_NOFALLBACK) {
-    std::vector<Zoneref> out;
-    zonerefs_of(m, nid, &out);
-    return out;
-  }
-  return zonelist_of(m, spec_fallback_orders(m)[nid]);
+  const Facts f = facts_of(m);
+  const SpecList want = spec_list(f, spec_fallback_orders(f), nid, kind);
+  return {want.refs, want.refs + want.n};
 }
 
 std::optional<Finding> check_zonelists(const Machine& m) {
-  const std::vector<std::vector<int>> orders = spec_fallback_orders(m);
-  for (int n = 0; n < static_cast<int>(m.nr_nodes()); n++)
-    for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
-      std::vector<Zoneref> want;
-      if (k == ZONELIST_FALLBACK) want = zonelist_of(m, orders[n]);
-      else zonerefs_of(m, n, &want);
-      const Zonelist& got = m.zonelist(n, k);
-      bool same = want.size() == got.size();
-      for (size_t i = 0; same && i < want.size(); i++)
-        same = want[i].zone == got[i].zone && want[i].zone_idx == got[i].zone_idx && want[i].node == got[i].node;
-      if (same) continue;
-      return check_finding(Check::ZonelistOrder,
-                           fmt::format("node {} {} zonelist differs from the spec", n,
-                                       k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK"),
-                           zl_str(want), zl_str(got));
-    }
-  return std::nullopt;
+  return check_against_spec(facts_of(m), [&m](int nid, ZonelistKind k) {
+    return std::span<const Zoneref>(m.zonelist(nid, k));
+  });
+}
+
+std::optional<Finding> check_zonelists(const Config& c, const BuiltZonelists& built) {
+  return check_against_spec(facts_of(c), [&built](int nid, ZonelistKind k) { return built.list(nid, k); });
 }
 
 std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind kind, size_t from,
                                          unsigned highest_zoneidx, const Nodemask* nodemask,
                                          FirstZonesFn first_zones) {
-  const Zonelist& zl = m.zonelist(nid, kind);
+  return check_first_zones(m.zonelist(nid, kind), nid, kind, from, highest_zoneidx, nodemask, first_zones);
+}
+
+std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKind kind, size_t from,
+                                         unsigned highest_zoneidx, const Nodemask* nodemask,
+                                         FirstZonesFn first_zones) {
   size_t want = zl.size();
   for (size_t i = from; i < zl.size(); i++)
     if (zl[i].zone_idx <= highest_zoneidx && (!nodemask || nodemask->test(zl[i].node))) {

@@ -83,6 +83,19 @@ TEST(checks_fire, zonelist_order) {
   EXPECT_EQ(id_of(check_zonelists(m)), "ZONELIST-ORDER");
 }
 
+// check-fires-zonelist-order-built: Expect ZONELIST-ORDER from the Machine-free
+// overload (the zonelist fuzzer's) once the built node 0 FALLBACK list has its first two
+// zonerefs swapped.
+TEST(checks_fire, zonelist_order_built) {
+  const Config c = configs::numa(2, 1024, 4, 2);
+  BuiltZonelists built;
+  build_all_zonelists(numa_topology(c), &built);
+  ASSERT_EQ(check_zonelists(c, built), std::nullopt);
+  ASSERT_GE(built.list(0, ZONELIST_FALLBACK).size(), 2u);
+  std::swap(built.refs[0], built.refs[1]);  // node 0's FALLBACK list comes first
+  EXPECT_EQ(id_of(check_zonelists(c, built)), "ZONELIST-ORDER");
+}
+
 // check-fires-zonelist-iterate: Expect ZONELIST-ITERATE from a first_zones_zonelist()
 // that ignores the nodemask, asked for node 1 only.
 TEST(checks_fire, zonelist_iterate) {
