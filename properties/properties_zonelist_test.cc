@@ -1,10 +1,13 @@
 // Properties of zonelists (spec §3.5-3.6, §8.3) and of nodemasks built the way kernel
 // code builds them, on every named machine and on random ones.
+#include <algorithm>
 #include <set>
+#include <span>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "alloc/zonelist.h"
 #include "oracles/trace.h"
 #include "oracles/zonelist_ref.h"
 #include "properties/generators.h"
@@ -72,6 +75,33 @@ void order_1(const Config& cfg) {
   if (auto f = check_zonelists(m)) fail_machine(m, f->id + ": " + f->summary + "\n" + f->expected + "\n" + f->actual);
 }
 
+// props-zonelist-order-2: Expect the lists the zonelist fuzzer checks, built from
+// numa_topology(config) without booting a Machine, to pass ZONELIST-ORDER against the
+// spec read straight from the config, to populate the zones a booted Machine counts
+// present pages in, and to equal that Machine's lists and fallback orders.
+void order_2(const Config& cfg) {
+  Machine m(cfg);
+  const NumaTopology t = numa_topology(cfg);
+  BuiltZonelists built;
+  build_all_zonelists(t, &built);
+  if (auto f = check_zonelists(cfg, built)) fail_machine(m, f->id + ": " + f->summary + "\n" + f->expected + "\n" + f->actual);
+  RC_ASSERT(t.nr_nodes == static_cast<int>(m.nr_nodes()));
+  for (int nid = 0; nid < t.nr_nodes; nid++) {
+    for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+      if (((t.populated[nid] >> z) & 1) != m.node_zone(nid, static_cast<ZoneType>(z)).populated())
+        fail_machine(m, fmt::format("node {} zone {}: topology and Machine disagree on present pages", nid,
+                                    zone_name(static_cast<ZoneType>(z))));
+    for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
+      const std::span<const Zoneref> got = built.list(nid, k);
+      if (!std::ranges::equal(got, m.zonelist(nid, k)))
+        fail_machine(m, fmt::format("node {} {}: built{} vs Machine{}", nid, k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK",
+                                    list_str(Zonelist(got.begin(), got.end())), list_str(m.zonelist(nid, k))));
+    }
+    const std::span<const uint8_t> order = built.fallback_order(nid);
+    RC_ASSERT(std::vector<int>(order.begin(), order.end()) == m.node(nid).fallback_order);
+  }
+}
+
 // props-zonelist-iterate-1: Expect first_zones_zonelist() to return the first zoneref
 // at or after `from` with zone index <= highest_zoneidx and node in the nodemask, for
 // nodemasks built from node states, unions, complements and remaps (ZONELIST-ITERATE).
@@ -94,11 +124,13 @@ class props_zonelist : public ConfigMatrix {};
 
 TEST_P(props_zonelist, cover_1) { check(Budget{.runs = 3}, [cfg = config()] { cover_1(cfg); }); }
 TEST_P(props_zonelist, order_1) { check(Budget{.runs = 3}, [cfg = config()] { order_1(cfg); }); }
+TEST_P(props_zonelist, order_2) { check(Budget{.runs = 1}, [cfg = config()] { order_2(cfg); }); }
 TEST_P(props_zonelist, iterate_1) { check(Budget{.runs = 90}, [cfg = config()] { iterate_1(cfg); }); }
 BUDDYCHECK_CONFIG_MATRIX(props_zonelist);
 
 TEST(props_zonelist_random, cover_1) { check(Budget{.runs = 450}, [] { cover_1(*gen_random_config()); }); }
 TEST(props_zonelist_random, order_1) { check(Budget{.runs = 450}, [] { order_1(*gen_random_config()); }); }
+TEST(props_zonelist_random, order_2) { check(Budget{.runs = 300}, [] { order_2(*gen_random_config()); }); }
 TEST(props_zonelist_random, iterate_1) { check(Budget{.runs = 300}, [] { iterate_1(*gen_random_config()); }); }
 
 // bitmap_remap() from its kernel-doc: a bit of src that is the n-th set bit of old

@@ -9,6 +9,7 @@
 // at the start); node_load[] is not reset between nodes.
 #include <gtest/gtest.h>
 
+#include <span>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -200,6 +201,43 @@ TEST(zonelist, memoryless_1) {
   EXPECT_EQ(m.node(3).fallback_order, (V{3, 0, 1}));
   EXPECT_TRUE(m.zonelist(2, ZONELIST_NOFALLBACK).empty());
   EXPECT_EQ(m.node_states(N_MEMORY).bits, 0b1011u);
+}
+
+// zonelist-holes-1: Expect a zone whose whole span is a hole to count as unpopulated:
+// absent from every list, its node memoryless if it has nothing else -- in the booted
+// Machine and in the lists built from numa_topology() alone (the zonelist fuzzer's path).
+//   node 0: NORMAL [0, 1024)
+//   node 1: DMA32  [1024, 1280) all hole, NORMAL [1280, 2304)
+//   node 2: NORMAL [2304, 2560) all hole
+// One CPU, on node 0. node 0: [0 1], load[1]=1; node 1: [1 0], load[0]=1; node 2: no
+// local, 0: (20+1+1)*1024+1, 1: (20+1)*1024+1 -> [1 0].
+TEST(zonelist, holes_1) {
+  Config c;
+  c.max_page_order = 4;
+  c.pageblock_order = 2;
+  c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 1024}}});
+  c.nodes.push_back(NodeConfig{.zones = {
+                                   ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1024, .pages = 256, .holes = {{1024, 1280}}},
+                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1280, .pages = 1024},
+                               }});
+  c.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2304, .pages = 256, .holes = {{2304, 2560}}}}});
+  Machine m(c);
+  EXPECT_EQ(m.node_states(N_MEMORY).bits, 0b011u);
+  EXPECT_EQ(m.node(0).fallback_order, (V{0, 1}));
+  EXPECT_EQ(m.node(1).fallback_order, (V{1, 0}));
+  EXPECT_EQ(m.node(2).fallback_order, (V{1, 0}));
+  ASSERT_EQ(m.zonelist(1, ZONELIST_NOFALLBACK).size(), 1u);
+  EXPECT_EQ(m.zonelist(1, ZONELIST_NOFALLBACK)[0].zone_idx, ZONE_NORMAL);
+  EXPECT_TRUE(m.zonelist(2, ZONELIST_NOFALLBACK).empty());
+  EXPECT_EQ(zonelist_nodes(m, 2, ZONELIST_FALLBACK), (V{1, 0}));
+  BuiltZonelists built;
+  build_all_zonelists(numa_topology(c), &built);
+  for (int nid = 0; nid < 3; nid++)
+    for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
+      const std::span<const Zoneref> got = built.list(nid, k);
+      EXPECT_EQ(Zonelist(got.begin(), got.end()), m.zonelist(nid, k)) << nid << " " << k;
+    }
 }
 
 // zonelist-memoryless-2: Expect an allocation on the memoryless node's CPU to come from
