@@ -254,16 +254,19 @@ void check_zone_counters(Checker& c, const Zone& z) {
 
 }  // namespace inv_detail
 
-std::optional<Finding> check_invariants(const Machine& m) {
+namespace {
+
+std::optional<Finding> full_check(const Machine& m, bool probes) {
   Checker c(m);
   std::array<ZoneTally, kMaxZones> tally{};
   WalkState ws;
   ws.mode = Mode::Full;
+  ws.probes = probes;
   ws.tally = &tally;
   walk_memmap(c, ws);
   for (unsigned id = 0; id < m.nr_zones(); id++) {
     const Zone& z = m.zone(id);
-    check_zone_lists(c, z, tally[id]);
+    check_zone_lists(c, z, tally[id], probes);
     check_zone_counters(c, z);
   }
   if (c.wants(Inv::CmaBlocks) || c.wants(Inv::DmBlocktype))
@@ -282,6 +285,11 @@ std::optional<Finding> check_invariants(const Machine& m) {
   }
   return c.take();
 }
+
+}  // namespace
+
+std::optional<Finding> check_invariants(const Machine& m) { return full_check(m, true); }
+std::optional<Finding> check_invariants_unprobed(const Machine& m) { return full_check(m, false); }
 
 std::optional<Finding> check_invariants_incremental(const Machine& m) {
   const TouchLog& log = m.touched();

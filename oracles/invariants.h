@@ -29,6 +29,9 @@ std::optional<Inv> invariant_by_id(std::string_view id);
 
 // Every invariant over the whole machine.
 std::optional<Finding> check_invariants(const pagealloc::Machine& m);
+// The same check without its fast probes (oracles/invariants_probe.cc), which must
+// never change its result: tests compare the two.
+std::optional<Finding> check_invariants_unprobed(const pagealloc::Machine& m);
 
 // The invariants around the PFNs an op touched (Machine::touched()), plus the
 // per-zone counters, watermarks and per-cpu accounting, which are O(zones * cpus).

@@ -231,12 +231,11 @@ Pfn find_block_head(const Machine& m, Pfn pfn) {
   return pfn;
 }
 
-Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone) {
+Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
   const Machine& m = c.m();
   const Pfn mem_end = m.end_pfn();
   const unsigned max_order = m.max_order();
-  Pfn p = from;
-  while (p < to) {
+  {
     const Page& pg = m.page(p);
     const PageState st = pg.state;
     if (st == PageState::Absent || st == PageState::Reserved) {
@@ -244,8 +243,7 @@ Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone) {
       if (ws.dm_exact && dm_checks_wanted(c))
         dm_verify(c, ws, Inv::DmFree, zone == kLookupZone ? m.page_zone_id(p) : zone, p, 1,
                   m.pageblock_unmapped(p), page_state_name(st));
-      p++;
-      continue;
+      return p + 1;
     }
     const int zid = zone == kLookupZone ? m.page_zone_id(p) : zone;
     if (st == PageState::Tail) {
@@ -253,8 +251,7 @@ Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone) {
         c.fail(Inv::Partition, zid, p, {p},
                fmt::format("pfn {:#x} is a tail page of no block (leaked or orphaned)", p),
                "a block head, a tail inside a block, reserved or a hole", "orphan tail page");
-      p++;
-      continue;
+      return p + 1;
     }
     const unsigned order = pg.order;
     uint64_t size = 1;
@@ -297,8 +294,13 @@ Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone) {
         default: check_allocated(c, ws, zid, p, order, size); break;
       }
     }
-    p = end;
+    return end;
   }
+}
+
+Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone) {
+  Pfn p = from;
+  while (p < to) p = visit_block(c, ws, p, zone);
   return p;
 }
 
@@ -333,7 +335,10 @@ void walk_memmap(Checker& c, WalkState& ws) {
   for (unsigned i = 0; i < n; i++) {
     const Zone& z = m.zone(order[i]);
     if (cursor < z.zone_start_pfn) cursor = walk_blocks(c, ws, cursor, z.zone_start_pfn, -1);
-    if (cursor < z.zone_end_pfn()) cursor = walk_blocks(c, ws, cursor, z.zone_end_pfn(), z.id);
+    if (cursor < z.zone_end_pfn())
+      cursor = ws.mode == Mode::Full && ws.probes && !ws.dm_exact && ws.tally
+                   ? walk_zone_fast(c, ws, cursor, z.zone_end_pfn(), z.id)
+                   : walk_blocks(c, ws, cursor, z.zone_end_pfn(), z.id);
   }
   if (cursor < m.end_pfn()) walk_blocks(c, ws, cursor, m.end_pfn(), -1);
 }

@@ -72,6 +72,7 @@ struct WalkState {
   // blocks expected absent. Exact mode verifies every page.
   bool dm_exact = false;
   uint64_t expected_absent = 0;
+  bool probes = true;  // Full mode: try walk_zone_fast() first
   std::array<ZoneTally, kMaxZones>* tally = nullptr;  // Full mode only
 };
 
@@ -82,6 +83,17 @@ inline constexpr int kLookupZone = -2;
 // `zone` is the zone id every PFN of the range lies in (-1: none), or kLookupZone to
 // look it up per block. Returns the PFN after the last block walked.
 Pfn walk_blocks(Checker& c, WalkState& ws, Pfn from, Pfn to, int zone);
+// One block at p (or one absent, reserved or orphan page) with every check; returns the
+// PFN after it.
+Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone);
+
+// invariants_probe.cc
+// Full mode, one zone span: the same judgement as walk_blocks(c, ws, from, to, zid),
+// faster on a machine with nothing to report (see the file).
+Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid);
+// Are the zone's free lists right (LIST-LINKS, LIST-FLAG) with buddy_heads members?
+// false: maybe not; check_zone_lists() then walks them and reports.
+bool probe_free_lists(const Machine& m, const Zone& z, uint64_t buddy_heads);
 // Full mode: every PFN of the memmap, zone span by zone span, gaps in between.
 void walk_memmap(Checker& c, WalkState& ws);
 // The lowest block head whose block covers pfn, or pfn itself when none does.
@@ -94,7 +106,8 @@ void check_direct_map_exact(Checker& c);
 // invariants_lists.cc
 // Walks every free list and pcp list of a zone (links, membership), comparing with the
 // full walk's tallies.
-void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t);
+// probe: try probe_free_lists() first.
+void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool probe);
 // Local list-link check of one Buddy or Pcp head (incremental mode).
 void check_head_links(Checker& c, Pfn head, int zone);
 // Counters of a zone: nr_free, NR_FREE_*, highatomic, CMA pages, pcp counts/high,
