@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "alloc/name_index.h"
+
 namespace pagealloc {
 
 namespace {
@@ -15,6 +17,7 @@ constexpr GfpName kNames[] = {
 #define GFP_MASK(NAME, expr, doc) {#NAME, NAME, true, doc},
 #include "alloc/gfp.def"
 };
+constexpr NameIndex kNameIndex(kNames, &GfpName::name);
 
 struct PrintName {
   std::string_view name;
@@ -90,24 +93,15 @@ bool parse_name_list(std::string_view text, size_t base_col, gfp_t* out, std::st
     size_t tok_col = base_col + pos;
     std::string_view tok = trim_spaces(text.substr(pos, bar - pos), &tok_col);
     if (tok.empty()) return fail(error, col, tok_col, "empty name between '|' in gfp mask");
-    bool found = false;
-    for (const GfpName& n : kNames) {
-      if (n.name == tok) {
-        mask |= n.value;
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      if (auto v = parse_number(tok)) {
-        if (*v & ~uint64_t{__GFP_BITS_MASK})
-          return fail(error, col, tok_col,
-                      fmt::format("gfp bits {:#x} are outside __GFP_BITS_MASK {:#x}", *v,
-                                  __GFP_BITS_MASK));
-        mask |= static_cast<gfp_t>(*v);
-      } else {
-        return fail(error, col, tok_col, fmt::format("unknown gfp flag '{}'", tok));
-      }
+    if (int i = kNameIndex.find(tok); i >= 0) {
+      mask |= kNames[i].value;
+    } else if (auto v = parse_number(tok)) {
+      if (*v & ~uint64_t{__GFP_BITS_MASK})
+        return fail(error, col, tok_col,
+                    fmt::format("gfp bits {:#x} are outside __GFP_BITS_MASK {:#x}", *v, __GFP_BITS_MASK));
+      mask |= static_cast<gfp_t>(*v);
+    } else {
+      return fail(error, col, tok_col, fmt::format("unknown gfp flag '{}'", tok));
     }
     pos = bar + 1;
   }
