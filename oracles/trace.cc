@@ -65,10 +65,10 @@ std::string zone_string(int zone) {
   return fmt::format("{}:{}", zone / MAX_NR_ZONES, zone_name(static_cast<ZoneType>(zone % MAX_NR_ZONES)));
 }
 
-template <typename E, size_t N>
-std::string_view enum_name(const std::string_view (&names)[N], E e) {
+template <typename E>
+std::string_view enum_name(pagealloc::NameSet names, E e) {
   size_t i = static_cast<size_t>(e);
-  return i < N ? names[i] : std::string_view("?");
+  return i < names.size() ? names[i] : std::string_view("?");
 }
 
 bool is_default(const Op& op, uint32_t bit) {

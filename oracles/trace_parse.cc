@@ -3,7 +3,9 @@
 // It must never crash or throw on any byte sequence: the trace fuzzer feeds it garbage.
 #include <fmt/format.h>
 
+#include <bit>
 #include <climits>
+#include <cstring>
 
 #include "oracles/trace_parser.h"
 
@@ -12,15 +14,17 @@ namespace buddycheck {
 namespace trace_detail {
 
 ParseResult Parser::run() {
-  size_t pos = 0;
+  const char* p = text_.data();
+  const char* const end = p + text_.size();
   bool ok = true;
-  while (ok && pos <= text_.size()) {
-    size_t nl = text_.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text_.size();
+  while (ok) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!nl) nl = end;
     line_++;
-    std::vector<Token> toks = tokenize(text_.substr(pos, nl - pos));
-    if (!toks.empty()) ok = line(toks);
-    pos = nl + 1;
+    tokenize(std::string_view(p, static_cast<size_t>(nl - p)), &toks_);
+    if (!toks_.empty()) ok = line(toks_);
+    if (nl == end) break;
+    p = nl + 1;
   }
   if (ok && sec_ == kWantHeader)
     ok = fail_at(1, 1, fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
@@ -34,15 +38,22 @@ ParseResult Parser::run() {
 }
 
 bool Parser::line(const std::vector<Token>& toks) {
-  std::string_view w = toks[0].text;
   if (sec_ == kWantHeader) return header(toks);
   if (sec_ != kOps) last_config_line_ = line_;
-  if (w == "config") return config_line(toks);
-  if (w == "node") return node_line(toks);
-  if (w == "zone") return zone_line(toks);
-  if (w == "distance") return distance_line(toks);
-  if (w == "cma") return cma_line(toks);
-  if (w == kHeader) return fail(toks[0].col, "the header may appear only once, on the first line");
+  switch (kLineWords.find(toks[0].text)) {
+    case kWordConfig:
+      return config_line(toks);
+    case kWordNode:
+      return node_line(toks);
+    case kWordZone:
+      return zone_line(toks);
+    case kWordDistance:
+      return distance_line(toks);
+    case kWordCma:
+      return cma_line(toks);
+    case kWordHeader:
+      return fail(toks[0].col, "the header may appear only once, on the first line");
+  }
   return op_line(toks);
 }
 
@@ -90,7 +101,7 @@ bool Parser::config_line(const std::vector<Token>& toks) {
   for (size_t i = 1; i < toks.size(); i++) {
     KeyValue kv;
     if (!split(toks[i], &kv)) return false;
-    int k = find_name(kConfigKeys, kv.key.text);
+    int k = kConfigKeys.find(kv.key.text);
     if (k < 0)
       return fail(kv.key.col, fmt::format("unknown config key {} (keys: {})", quote(kv.key.text),
                                           join_names(kConfigKeys)));
@@ -161,7 +172,7 @@ bool Parser::node_line(const std::vector<Token>& toks) {
   for (size_t i = 2; i < toks.size(); i++) {
     KeyValue kv;
     if (!split(toks[i], &kv)) return false;
-    int k = find_name(kNodeKeys, kv.key.text);
+    int k = kNodeKeys.find(kv.key.text);
     if (k < 0)
       return fail(kv.key.col,
                   fmt::format("unknown node key {} (keys: {})", quote(kv.key.text), join_names(kNodeKeys)));
@@ -197,7 +208,7 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
   for (size_t i = 3; i < toks.size(); i++) {
     KeyValue kv;
     if (!split(toks[i], &kv)) return false;
-    int k = find_name(kZoneKeys, kv.key.text);
+    int k = kZoneKeys.find(kv.key.text);
     if (k < 0)
       return fail(kv.key.col,
                   fmt::format("unknown zone key {} (keys: {})", quote(kv.key.text), join_names(kZoneKeys)));
@@ -263,57 +274,90 @@ bool Parser::finish_config(size_t at) {
   for (int cpu = 0; cpu <= max_cpu_; cpu++)
     if (cpu_node_[cpu] < 0)
       return fail_at(
-          cpu_pos_[max_cpu_].first, cpu_pos_[max_cpu_].second,
+          max_cpu_pos_.first, max_cpu_pos_.second,
           fmt::format("CPU {} is on no node (CPUs must be numbered 0..{} without gaps)", cpu, max_cpu_));
   c.cpu_node.assign(cpu_node_.begin(), cpu_node_.begin() + (max_cpu_ + 1));
   if (std::string e = validate_config(c); !e.empty()) return fail_at(at, 1, "invalid machine config: " + e);
   return true;
 }
 
+namespace {
+
+// The list of op names or of one op's fields, for messages only.
+std::string op_names() {
+  std::string names;
+  for (unsigned i = 0; i < kNrOpKinds; i++) {
+    if (i) names += ", ";
+    names += op_info(static_cast<OpKind>(i)).name;
+  }
+  return names;
+}
+std::string field_names(uint32_t fields) {
+  std::string takes;
+  for (const TraceField& f : kFields) {
+    if (!(fields & f.bit)) continue;
+    if (!takes.empty()) takes += ", ";
+    takes += f.key;
+  }
+  return takes;
+}
+
+// Field i is bit i + 1 (ops.def order), so walking set bits walks fields in order.
+static_assert([] {
+  for (size_t i = 0; i < kNrFields; i++)
+    if (kFields[i].bit != uint32_t{1} << (i + 1)) return false;
+  return true;
+}());
+size_t field_index(uint32_t bits) { return static_cast<size_t>(std::countr_zero(bits)) - 1; }
+
+}  // namespace
+
 bool Parser::op_line(const std::vector<Token>& toks) {
-  std::optional<OpKind> kind = op_by_name(toks[0].text);
-  if (!kind) {
-    std::string names;
-    for (unsigned i = 0; i < kNrOpKinds; i++)
-      names += fmt::format("{}{}", i ? ", " : "", op_info(static_cast<OpKind>(i)).name);
+  const int k = kOpNames.find(toks[0].text);
+  if (k < 0) {
     if (sec_ == kOps)
-      return fail(toks[0].col, fmt::format("unknown op {} (ops: {})", quote(toks[0].text), names));
+      return fail(toks[0].col, fmt::format("unknown op {} (ops: {})", quote(toks[0].text), op_names()));
     return fail(toks[0].col,
                 fmt::format("unknown line {} (expected config, node, zone, distance, cma or an op: {})",
-                            quote(toks[0].text), names));
+                            quote(toks[0].text), op_names()));
   }
+  const auto kind = static_cast<OpKind>(k);
   if (sec_ != kOps) {
     if (!finish_config(line_)) return false;
     sec_ = kOps;
   }
-  const OpInfo& info = op_info(*kind);
-  std::string takes;
-  for (const TraceField& f : kFields)
-    if (info.fields & f.bit) takes += fmt::format("{}{}", takes.empty() ? "" : ", ", f.key);
-  std::array<std::optional<KeyValue>, kNrFields> given;
+  const OpInfo& info = op_info(kind);
+  // The token of each given field; a plain array (filled where given_bits says) because
+  // zeroing an array of KeyValues for every op line showed up in the fuzzer's profile.
+  std::array<const Token*, kNrFields> given;
+  uint32_t given_bits = 0;
   for (size_t i = 1; i < toks.size(); i++) {
     KeyValue kv;
     if (!split(toks[i], &kv)) return false;
-    size_t fi = 0;
-    while (fi < kNrFields && kFields[fi].key != kv.key.text) fi++;
-    if (fi == kNrFields || !(info.fields & kFields[fi].bit))
+    const int fi = kFieldKeys.find(kv.key.text);
+    if (fi < 0 || !(info.fields & kFields[fi].bit)) {
+      const std::string takes = field_names(info.fields);
       return fail(kv.key.col, fmt::format("op '{}' does not take {} ({})", info.name, quote(kv.key.text),
                                           takes.empty() ? "it takes no fields" : "takes: " + takes));
-    if (given[fi])
+    }
+    if (given_bits & kFields[fi].bit)
       return fail(kv.key.col,
-                  fmt::format("duplicate '{}' (first given at column {})", kv.key.text, given[fi]->key.col));
-    given[fi] = kv;
+                  fmt::format("duplicate '{}' (first given at column {})", kv.key.text, given[fi]->col));
+    given_bits |= kFields[fi].bit;
+    given[fi] = &toks[i];
   }
   Op op;
-  op.kind = *kind;
-  for (size_t fi = 0; fi < kNrFields; fi++) {
-    if (given[fi]) {
-      if (given[fi]->value.text.empty())
-        return fail(given[fi]->value.col, fmt::format("missing value after '{}='", kFields[fi].key));
-      if (!field(&op, kFields[fi].bit, kFields[fi].key, given[fi]->value)) return false;
-    } else if (required_fields(*kind) & kFields[fi].bit) {
+  op.kind = kind;
+  // Field order, given or required: the first problem in that order is the one reported.
+  for (uint32_t todo = given_bits | required_fields(kind); todo; todo &= todo - 1) {
+    const size_t fi = field_index(todo);
+    if (!(given_bits & kFields[fi].bit))
       return fail(toks[0].col, fmt::format("op '{}' needs '{}='", info.name, kFields[fi].key));
-    }
+    KeyValue kv;
+    split(*given[fi], &kv);  // succeeded above
+    if (kv.value.text.empty())
+      return fail(kv.value.col, fmt::format("missing value after '{}='", kFields[fi].key));
+    if (!field(&op, kFields[fi].bit, kFields[fi].key, kv.value)) return false;
   }
   t_.ops.push_back(std::move(op));
   return true;

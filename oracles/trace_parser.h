@@ -3,12 +3,14 @@
 #pragma once
 
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "alloc/name_index.h"
 #include "oracles/trace.h"
 #include "oracles/trace_tables.h"
 
@@ -19,14 +21,14 @@ struct Token {
   size_t col;  // 1-based
 };
 
-using Names = std::span<const std::string_view>;
+using Names = pagealloc::NameSet;
 
-// Splits a line at blanks after cutting its '#' comment; columns are 1-based.
-std::vector<Token> tokenize(std::string_view line);
+// Splits a line at blanks after cutting its '#' comment; columns are 1-based. Refills
+// `toks` so one parse reuses one buffer.
+void tokenize(std::string_view line, std::vector<Token>* toks);
 // A token for a message: quoted, non-printable bytes escaped, long ones shortened.
 std::string quote(std::string_view s);
 std::string join_names(Names names);
-int find_name(Names names, std::string_view s);  // -1 when absent
 
 enum class Num { ok, junk, range };
 // Decimal or 0x-hex, no sign, no overflow: values above `max` are Num::range.
@@ -46,27 +48,24 @@ enum ConfigKey {
   kDirectMap,
   kCanSetDirectMap,
 };
-inline constexpr std::string_view kConfigKeys[] = {"max_order",
-                                                   "pageblock_order",
-                                                   "mobility",
-                                                   "min_free_kbytes",
-                                                   "watermark_scale_factor",
-                                                   "watermark_boost_factor",
-                                                   "lowmem_reserve_ratio",
-                                                   "percpu_pagelist_high_fraction",
-                                                   "page_bytes",
-                                                   "direct_map",
-                                                   "can_set_direct_map"};
-inline constexpr std::string_view kNodeKeys[] = {"cpus", "private", "initiator"};
-inline constexpr std::string_view kZoneKeys[] = {"start", "pages", "holes", "reserved"};
-inline constexpr std::string_view kZoneTypes[] = {"DMA", "DMA32", "Normal", "Movable"};
-inline constexpr std::string_view kYesNo[] = {"no", "yes"};
-inline constexpr std::string_view kOnOff[] = {"off", "on"};
-inline constexpr std::string_view kOom[] = {"default", "kill"};
-inline constexpr std::string_view kTaskNames[] = {
+inline constexpr pagealloc::NameIndex kConfigKeys({"max_order", "pageblock_order", "mobility",
+                                                   "min_free_kbytes", "watermark_scale_factor",
+                                                   "watermark_boost_factor", "lowmem_reserve_ratio",
+                                                   "percpu_pagelist_high_fraction", "page_bytes",
+                                                   "direct_map", "can_set_direct_map"});
+inline constexpr pagealloc::NameIndex kNodeKeys({"cpus", "private", "initiator"});
+inline constexpr pagealloc::NameIndex kZoneKeys({"start", "pages", "holes", "reserved"});
+inline constexpr pagealloc::NameIndex kZoneTypes({"DMA", "DMA32", "Normal", "Movable"});
+inline constexpr pagealloc::NameIndex kYesNo({"no", "yes"});
+inline constexpr pagealloc::NameIndex kOnOff({"off", "on"});
+inline constexpr pagealloc::NameIndex kOom({"default", "kill"});
+inline constexpr pagealloc::NameIndex kTaskNames({
 #define TASK_BIT(name, doc) #name,
 #include "oracles/ops.def"
-};
+});
+// The first word of a line that is not an op; LineWord indexes kLineWords.
+enum LineWord { kWordConfig, kWordNode, kWordZone, kWordDistance, kWordCma, kWordHeader };
+inline constexpr pagealloc::NameIndex kLineWords({"config", "node", "zone", "distance", "cma", kHeader});
 
 struct KeyValue {
   Token key, value;
@@ -76,7 +75,10 @@ struct KeyValue {
 // in trace_values.cc; each returns false after recording the first error.
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view file) : text_(text), file_(file) { cpu_node_.fill(-1); }
+  Parser(std::string_view text, std::string_view file) : text_(text), file_(file) {
+    cpu_node_.fill(-1);
+    toks_.reserve(16);  // a long op line's worth: no regrowth on ordinary traces
+  }
   ParseResult run();
 
  private:
@@ -120,8 +122,11 @@ class Parser {
   Trace t_;
   std::optional<TraceError> err_;
   size_t config_line_ = 0, last_config_line_ = 1, last_distance_line_ = 0;
-  std::array<int, kMaxCpus> cpu_node_;
-  std::array<std::pair<size_t, size_t>, kMaxCpus> cpu_pos_{};  // line, col of each cpu
+  std::vector<Token> toks_;  // the current line's tokens, reused line after line
+  // Node of each CPU (-1: none yet); bytes keep the Parser cheap to construct.
+  std::array<int8_t, kMaxCpus> cpu_node_;
+  static_assert(kMaxNodes <= INT8_MAX);
+  std::pair<size_t, size_t> max_cpu_pos_{};  // line, col of the highest CPU
   int max_cpu_ = -1;
 };
 

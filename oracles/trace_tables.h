@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "alloc/name_index.h"
 #include "oracles/ops.h"
 
 namespace buddycheck::trace_detail {
@@ -20,22 +21,29 @@ inline constexpr TraceField kFields[] = {
 };
 inline constexpr size_t kNrFields = sizeof(kFields) / sizeof(kFields[0]);
 
-inline constexpr std::string_view kSysctlNames[] = {
+inline constexpr pagealloc::NameIndex kFieldKeys(kFields, &TraceField::key);
+
+// Indexed by OpKind.
+inline constexpr pagealloc::NameIndex kOpNames({
+#define OP(Kind, name, fields, doc) name,
+#include "oracles/ops.def"
+});
+inline constexpr pagealloc::NameIndex kSysctlNames({
 #define SYSCTL(name, doc) #name,
 #include "oracles/ops.def"
-};
-inline constexpr std::string_view kBadFreeNames[] = {
+});
+inline constexpr pagealloc::NameIndex kBadFreeNames({
 #define BAD_FREE(name, doc) #name,
 #include "oracles/ops.def"
-};
+});
 
 // Indexed by CompactResult.
-inline constexpr std::string_view kCompactNames[] = {"skipped", "deferred", "partial_skipped", "complete",
-                                                     "success"};
+inline constexpr pagealloc::NameIndex kCompactNames({"skipped", "deferred", "partial_skipped", "complete",
+                                                     "success"});
 // Indexed by DumpWhat.
-inline constexpr std::string_view kDumpNames[] = {"buddyinfo", "pagetypeinfo", "zoneinfo", "all"};
+inline constexpr pagealloc::NameIndex kDumpNames({"buddyinfo", "pagetypeinfo", "zoneinfo", "all"});
 // Indexed by DirectMapLevel.
-inline constexpr std::string_view kDirectMapNames[] = {"4k", "2m", "1g"};
+inline constexpr pagealloc::NameIndex kDirectMapNames({"4k", "2m", "1g"});
 
 inline constexpr std::string_view kHeader = "buddycheck-trace";
 

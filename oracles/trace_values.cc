@@ -11,26 +11,52 @@
 namespace buddycheck::trace_detail {
 
 namespace {
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Byte classes as tables: one load per byte instead of a chain of compares, each of
+// which the fuzzer would trace.
+struct ByteTable {
+  std::array<uint8_t, 256> v{};
+  uint8_t operator[](char c) const { return v[static_cast<unsigned char>(c)]; }
+};
+constexpr ByteTable kBlank = [] {
+  ByteTable t;
+  for (char c : {' ', '\t', '\r', '\v', '\f'}) t.v[static_cast<unsigned char>(c)] = 1;
+  return t;
+}();
+constexpr ByteTable kEndsWord = [] {
+  ByteTable t = kBlank;
+  t.v['#'] = 1;
+  return t;
+}();
+constexpr uint8_t kNotDigit = 0xff;
+constexpr ByteTable kDigit = [] {
+  ByteTable t;
+  t.v.fill(kNotDigit);
+  for (int i = 0; i < 10; i++) t.v['0' + i] = static_cast<uint8_t>(i);
+  for (int i = 0; i < 6; i++) t.v['a' + i] = t.v['A' + i] = static_cast<uint8_t>(10 + i);
+  return t;
+}();
+
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view line) {
-  if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-  std::vector<Token> toks;
-  size_t i = 0;
-  while (i < line.size()) {
-    if (is_space(line[i])) {
-      i++;
-      continue;
-    }
-    size_t start = i;
-    while (i < line.size() && !is_space(line[i])) i++;
-    toks.push_back({line.substr(start, i - start), start + 1});
+void tokenize(std::string_view line, std::vector<Token>* toks) {
+  toks->clear();
+  // Pointer walks: libFuzzer does not trace pointer compares.
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const char* p = begin;
+  while (true) {
+    while (p != end && kBlank[*p]) p++;
+    if (p == end || *p == '#') return;  // everything after '#' is comment
+    const char* start = p;
+    while (p != end && !kEndsWord[*p]) p++;
+    toks->push_back(
+        {std::string_view(start, static_cast<size_t>(p - start)), static_cast<size_t>(start - begin) + 1});
   }
-  return toks;
 }
 
 std::string quote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";
   for (size_t i = 0; i < s.size(); i++) {
     if (i == 40) {
@@ -38,24 +64,23 @@ std::string quote(std::string_view s) {
       break;
     }
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f)
+    if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
-    else
-      out += fmt::format("\\x{:02x}", c);
+    } else {
+      const char esc[] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, sizeof esc);
+    }
   }
   return out + "'";
 }
 
 std::string join_names(Names names) {
   std::string out;
-  for (size_t i = 0; i < names.size(); i++) out += fmt::format("{}{}", i ? ", " : "", names[i]);
+  for (size_t i = 0; i < names.size(); i++) {
+    if (i) out += ", ";
+    out += names[i];
+  }
   return out;
-}
-
-int find_name(Names names, std::string_view s) {
-  for (size_t i = 0; i < names.size(); i++)
-    if (names[i] == s) return static_cast<int>(i);
-  return -1;
 }
 
 Num parse_uint(std::string_view s, uint64_t max, uint64_t* out) {
@@ -67,16 +92,9 @@ Num parse_uint(std::string_view s, uint64_t max, uint64_t* out) {
   if (s.empty()) return Num::junk;
   uint64_t v = 0;
   bool over = false;
-  for (char c : s) {
-    unsigned d;
-    if (c >= '0' && c <= '9')
-      d = static_cast<unsigned>(c - '0');
-    else if (base == 16 && c >= 'a' && c <= 'f')
-      d = static_cast<unsigned>(c - 'a' + 10);
-    else if (base == 16 && c >= 'A' && c <= 'F')
-      d = static_cast<unsigned>(c - 'A' + 10);
-    else
-      return Num::junk;
+  for (const char* p = s.data(); p != s.data() + s.size(); p++) {
+    const unsigned d = kDigit[*p];
+    if (d >= base) return Num::junk;
     if (over || d > max || v > (max - d) / base)
       over = true;
     else
@@ -135,7 +153,7 @@ bool Parser::int_value(const Token& v, std::string_view what, int* out) {
 }
 
 bool Parser::name_value(const Token& v, std::string_view what, Names names, int* out) {
-  *out = find_name(names, v.text);
+  *out = names.find(v.text);
   if (*out >= 0) return true;
   if (v.text.empty())
     return fail(v.col, fmt::format("missing value for '{}' (expected one of: {})", what, join_names(names)));
@@ -158,9 +176,9 @@ bool Parser::ratio_value(const Token& v, std::string_view what, std::array<unsig
     if (comma == std::string_view::npos && !last)
       return fail(v.col,
                   fmt::format("'{}' needs {} comma-separated ratios (one per zone type, like 256,256,32,0)",
-                              what, MAX_NR_ZONES));
+                              what, unsigned{MAX_NR_ZONES}));
     if (last && comma != std::string_view::npos)
-      return fail(v.col + comma, fmt::format("'{}' has more than {} ratios", what, MAX_NR_ZONES));
+      return fail(v.col + comma, fmt::format("'{}' has more than {} ratios", what, unsigned{MAX_NR_ZONES}));
     size_t end = last ? v.text.size() : comma;
     if (!u32({v.text.substr(pos, end - pos), v.col + pos}, what, &(*out)[i])) return false;
     pos = end + 1;
@@ -218,10 +236,12 @@ bool Parser::cpus_value(const Token& v, int node) {
     }
     for (unsigned c = a; c <= b; c++) {
       if (cpu_node_[c] >= 0)
-        return fail(v.col + at, fmt::format("CPU {} is already on node {}", c, cpu_node_[c]));
-      cpu_node_[c] = node;
-      cpu_pos_[c] = {line_, v.col + at};
-      max_cpu_ = std::max(max_cpu_, static_cast<int>(c));
+        return fail(v.col + at, fmt::format("CPU {} is already on node {}", c, int{cpu_node_[c]}));
+      cpu_node_[c] = static_cast<int8_t>(node);
+      if (static_cast<int>(c) > max_cpu_) {
+        max_cpu_ = static_cast<int>(c);
+        max_cpu_pos_ = {line_, v.col + at};
+      }
     }
     if (pos == s.size()) return true;
     if (s[pos] != ',')
@@ -280,7 +300,7 @@ bool Parser::task_value(const Token& v, uint32_t* out) {
     size_t bar = v.text.find('|', pos);
     if (bar == std::string_view::npos) bar = v.text.size();
     std::string_view tok = v.text.substr(pos, bar - pos);
-    int i = find_name(kTaskNames, tok);
+    int i = kTaskNames.find(tok);
     uint64_t n = 0;
     if (i >= 0)
       *out |= 1u << i;
