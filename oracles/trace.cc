@@ -3,9 +3,10 @@
 #include "oracles/trace.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cerrno>
+#include <charconv>
+#include <concepts>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -20,49 +21,103 @@ using namespace trace_detail;
 
 namespace {
 
-std::string ranges_string(const std::vector<PfnRange>& rs) {
-  std::string out;
-  for (const PfnRange& r : rs) {
-    if (!out.empty()) out += ',';
-    out += fmt::format("{:#x}-{:#x}", r.start, r.end);
+struct Hex {
+  uint64_t v;  // prints as fmt's {:#x}: 0x0, 0x1f
+};
+
+// Appends text and numbers to one string; the printer's only formatting, so a printed
+// trace costs no temporary strings and no format-string parsing.
+class Text {
+ public:
+  explicit Text(std::string* s) : s_(s) {}
+  Text& operator<<(std::string_view t) {
+    s_->append(t);
+    return *this;
   }
-  return out;
+  Text& operator<<(char c) {
+    s_->push_back(c);
+    return *this;
+  }
+  template <std::integral T>
+    requires(!std::is_same_v<T, char> && !std::is_same_v<T, bool>)
+  Text& operator<<(T v) {
+    char buf[24];
+    s_->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    return *this;
+  }
+  Text& operator<<(Hex h) {
+    char buf[24];
+    s_->append("0x").append(buf, std::to_chars(buf, buf + sizeof buf, h.v, 16).ptr);
+    return *this;
+  }
+  template <typename Range>
+  Text& join(const Range& r, char sep) {
+    bool first = true;
+    for (const auto& x : r) {
+      if (!first) *this << sep;
+      first = false;
+      *this << x;
+    }
+    return *this;
+  }
+
+ private:
+  std::string* s_;
+};
+
+void put_ranges(Text& out, const std::vector<PfnRange>& rs) {
+  for (size_t i = 0; i < rs.size(); i++) {
+    if (i) out << ',';
+    out << Hex{rs[i].start} << '-' << Hex{rs[i].end};
+  }
 }
 
-// CPU ids in list form ("0-3,6"); ascending input.
-std::string cpu_list(const std::vector<unsigned>& cpus) {
-  std::string out;
-  for (size_t i = 0; i < cpus.size();) {
+// " cpus=0-3,6": the CPUs on `node` in list form; nothing when it has none.
+void put_cpu_list(Text& out, const std::vector<int>& cpu_node, int node) {
+  bool first = true;
+  for (size_t i = 0; i < cpu_node.size(); i++) {
+    if (cpu_node[i] != node) continue;
     size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) j++;
-    if (!out.empty()) out += ',';
-    out += i == j ? fmt::format("{}", cpus[i]) : fmt::format("{}-{}", cpus[i], cpus[j]);
-    i = j + 1;
+    while (j + 1 < cpu_node.size() && cpu_node[j + 1] == node) j++;
+    out << (first ? " cpus=" : ",") << i;
+    if (j != i) out << '-' << j;
+    first = false;
+    i = j;
   }
-  return out;
 }
 
-std::string mask_string(const Nodemask& m) { return m.empty() ? "none" : nodemask_to_string(m); }
+void put_mask(Text& out, const Nodemask& m) {
+  if (m.empty())
+    out << "none";
+  else
+    out << nodemask_to_string(m);
+}
 
-std::string task_string(uint32_t bits) {
-  if (bits == 0) return "none";
-  std::string out;
+void put_task(Text& out, uint32_t bits) {
+  if (bits == 0) {
+    out << "none";
+    return;
+  }
+  bool first = true;
   for (unsigned b = 0; b < NR_TASK_BITS; b++) {
     if (!(bits & (1u << b))) continue;
-    if (!out.empty()) out += '|';
-    out += task_bit_name(b);
+    if (!first) out << '|';
+    first = false;
+    out << task_bit_name(b);
   }
   // Bits ops.def does not name still round-trip, as hex.
   if (uint32_t rest = bits & ~((1u << NR_TASK_BITS) - 1)) {
-    if (!out.empty()) out += '|';
-    out += fmt::format("{:#x}", rest);
+    if (!first) out << '|';
+    out << Hex{rest};
   }
-  return out;
 }
 
-std::string zone_string(int zone) {
-  if (zone < 0) return fmt::format("{}", zone);  // only -1 is meaningful; keep others exact
-  return fmt::format("{}:{}", zone / MAX_NR_ZONES, zone_name(static_cast<ZoneType>(zone % MAX_NR_ZONES)));
+void put_zone(Text& out, int zone) {
+  if (zone < 0) {
+    out << zone;  // only -1 is meaningful; keep others exact
+    return;
+  }
+  out << zone / MAX_NR_ZONES << ':' << zone_name(static_cast<ZoneType>(zone % MAX_NR_ZONES));
 }
 
 template <typename E>
@@ -71,8 +126,10 @@ std::string_view enum_name(pagealloc::NameSet names, E e) {
   return i < names.size() ? names[i] : std::string_view("?");
 }
 
+std::string_view yes_no(bool b) { return b ? "yes" : "no"; }
+
 bool is_default(const Op& op, uint32_t bit) {
-  const Op d;
+  static constexpr Op d;
   switch (bit) {
     case F_ORDER:
       return op.order == d.order;
@@ -124,121 +181,172 @@ bool is_default(const Op& op, uint32_t bit) {
   return true;
 }
 
-std::string value_string(const Op& op, uint32_t bit) {
-  auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
+void put_value(Text& out, const Op& op, uint32_t bit) {
   switch (bit) {
     case F_ORDER:
-      return fmt::format("{}", op.order);
+      out << op.order;
+      return;
     case F_GFP:
-      return gfp_names_string(op.gfp);
+      out << gfp_names_string(op.gfp);
+      return;
     case F_NID:
-      return fmt::format("{}", op.nid);
+      out << op.nid;
+      return;
     case F_NODEMASK:
-      return op.nodemask ? mask_string(*op.nodemask) : "";
+      if (op.nodemask) put_mask(out, *op.nodemask);
+      return;
     case F_CTX:
-      return op.ctx ? ctx_flags_to_string(*op.ctx) : "";
+      if (op.ctx) out << ctx_flags_to_string(*op.ctx);
+      return;
     case F_CPU:
-      return fmt::format("{}", op.cpu);
+      out << op.cpu;
+      return;
     case F_TASK:
-      return task_string(op.task);
+      put_task(out, op.task);
+      return;
     case F_CPUSET:
-      return op.cpuset ? mask_string(*op.cpuset) : "";
+      if (op.cpuset) put_mask(out, *op.cpuset);
+      return;
     case F_FROZEN:
-      return yn(op.frozen);
+      out << yes_no(op.frozen);
+      return;
     case F_ID:
-      return fmt::format("{}", op.id);
+      out << op.id;
+      return;
     case F_COUNT:
-      return fmt::format("{}", op.count);
+      out << op.count;
+      return;
     case F_ALL:
-      return yn(op.all);
+      out << yes_no(op.all);
+      return;
     case F_ZONE:
-      return zone_string(op.zone);
+      put_zone(out, op.zone);
+      return;
     case F_KEY:
-      return std::string(sysctl_name(op.key));
+      out << sysctl_name(op.key);
+      return;
     case F_VALUE:
-      if (op.key == SysctlKey::lowmem_reserve_ratio) return fmt::format("{}", fmt::join(op.ratio, ","));
-      return fmt::format("{}", op.value);
+      if (op.key == SysctlKey::lowmem_reserve_ratio)
+        out.join(op.ratio, ',');
+      else
+        out << op.value;
+      return;
     case F_RECLAIM:
-      return fmt::format("{}", op.hooks.reclaim);
+      out << op.hooks.reclaim;
+      return;
     case F_COMPACT:
-      return std::string(enum_name(kCompactNames, op.hooks.compact));
+      out << enum_name(kCompactNames, op.hooks.compact);
+      return;
     case F_OOM:
-      return op.hooks.oom_kill ? "kill" : "default";
+      out << (op.hooks.oom_kill ? "kill" : "default");
+      return;
     case F_WHAT:
-      return std::string(enum_name(kDumpNames, op.what));
+      out << enum_name(kDumpNames, op.what);
+      return;
     case F_KIND:
-      return std::string(bad_free_name(op.bad));
+      out << bad_free_name(op.bad);
+      return;
     case F_PFN:
-      return fmt::format("{:#x}", op.pfn);
+      out << Hex{op.pfn};
+      return;
     case F_PRESENT:
-      return yn(op.present);
+      out << yes_no(op.present);
+      return;
     case F_NODE:
-      return fmt::format("{}", op.node);
+      out << op.node;
+      return;
   }
-  return "?";
+  out << '?';
+}
+
+void put_op(Text& out, const Op& op) {
+  if (static_cast<unsigned>(op.kind) >= kNrOpKinds) {
+    out << '?';
+    return;
+  }
+  const OpInfo& info = op_info(op.kind);
+  out << info.name;
+  const uint32_t always = always_printed(op.kind);
+  for (const TraceField& f : kFields) {
+    if (!(info.fields & f.bit)) continue;
+    if (!(always & f.bit) && is_default(op, f.bit)) continue;
+    out << ' ' << f.key << '=';
+    put_value(out, op, f.bit);
+  }
+}
+
+void put_config(Text& out, const Config& c) {
+  out << "config max_order=" << c.max_page_order << " pageblock_order=" << c.pageblock_order
+      << " mobility=" << (c.mobility_grouping ? "on" : "off") << " min_free_kbytes=";
+  if (c.min_free_kbytes)
+    out << *c.min_free_kbytes;
+  else
+    out << "auto";
+  out << " watermark_scale_factor=" << c.watermark_scale_factor
+      << " watermark_boost_factor=" << c.watermark_boost_factor << " lowmem_reserve_ratio=";
+  out.join(c.lowmem_reserve_ratio, ',');
+  out << " percpu_pagelist_high_fraction=" << c.percpu_pagelist_high_fraction
+      << " page_bytes=" << c.page_bytes << " direct_map=" << enum_name(kDirectMapNames, c.direct_map_level)
+      << " can_set_direct_map=" << yes_no(c.can_set_direct_map) << '\n';
+  for (size_t n = 0; n < c.nodes.size(); n++) {
+    const NodeConfig& node = c.nodes[n];
+    out << "node " << n;
+    // No cpus= anywhere is the Config default (one CPU on node 0), so omit when empty.
+    put_cpu_list(out, c.cpu_node, static_cast<int>(n));
+    out << " private=" << yes_no(node.memory_private) << " initiator=" << yes_no(node.generic_initiator)
+        << '\n';
+    for (const ZoneConfig& z : node.zones) {
+      out << "zone " << n << ' ' << (z.type < MAX_NR_ZONES ? zone_name(z.type) : "?")
+          << " start=" << Hex{z.start_pfn} << " pages=" << z.pages;
+      if (!z.holes.empty()) put_ranges(out << " holes=", z.holes);
+      if (!z.reserved.empty()) put_ranges(out << " reserved=", z.reserved);
+      out << '\n';
+    }
+  }
+  for (size_t i = 0; i < c.distance.size(); i++) {
+    out << "distance " << i << ' ';
+    out.join(c.distance[i], ' ') << '\n';
+  }
+  for (const PfnRange& r : c.cma) out << "cma " << Hex{r.start} << '-' << Hex{r.end} << '\n';
 }
 
 }  // namespace
 
 std::string TraceError::to_string() const {
-  if (line == 0) return fmt::format("{}: {}", file, message);
-  return fmt::format("{}:{}:{}: {}", file, line, col, message);
+  std::string s;
+  Text out(&s);
+  out << file << ':';
+  if (line != 0) out << line << ':' << col << ':';
+  out << ' ' << message;
+  return s;
 }
 
 std::string print_op(const Op& op) {
-  if (static_cast<unsigned>(op.kind) >= kNrOpKinds) return "?";
-  const OpInfo& info = op_info(op.kind);
-  std::string out(info.name);
-  const uint32_t always = always_printed(op.kind);
-  for (const TraceField& f : kFields) {
-    if (!(info.fields & f.bit)) continue;
-    if (!(always & f.bit) && is_default(op, f.bit)) continue;
-    out += fmt::format(" {}={}", f.key, value_string(op, f.bit));
-  }
-  return out;
+  std::string s;
+  Text out(&s);
+  put_op(out, op);
+  return s;
 }
 
 std::string print_config(const Config& c) {
-  std::string out = fmt::format(
-      "config max_order={} pageblock_order={} mobility={} min_free_kbytes={} "
-      "watermark_scale_factor={} watermark_boost_factor={} lowmem_reserve_ratio={} "
-      "percpu_pagelist_high_fraction={} page_bytes={} direct_map={} can_set_direct_map={}\n",
-      c.max_page_order, c.pageblock_order, c.mobility_grouping ? "on" : "off",
-      c.min_free_kbytes ? fmt::format("{}", *c.min_free_kbytes) : "auto", c.watermark_scale_factor,
-      c.watermark_boost_factor, fmt::join(c.lowmem_reserve_ratio, ","), c.percpu_pagelist_high_fraction,
-      c.page_bytes, enum_name(kDirectMapNames, c.direct_map_level), c.can_set_direct_map ? "yes" : "no");
-  for (size_t n = 0; n < c.nodes.size(); n++) {
-    const NodeConfig& node = c.nodes[n];
-    std::vector<unsigned> cpus;
-    for (size_t cpu = 0; cpu < c.cpu_node.size(); cpu++)
-      if (c.cpu_node[cpu] == static_cast<int>(n)) cpus.push_back(static_cast<unsigned>(cpu));
-    out += fmt::format("node {}", n);
-    // No cpus= anywhere is the Config default (one CPU on node 0), so omit when empty.
-    if (!cpus.empty()) out += " cpus=" + cpu_list(cpus);
-    out += fmt::format(" private={} initiator={}\n", node.memory_private ? "yes" : "no",
-                       node.generic_initiator ? "yes" : "no");
-    for (const ZoneConfig& z : node.zones) {
-      out += fmt::format("zone {} {} start={:#x} pages={}", n,
-                         z.type < MAX_NR_ZONES ? zone_name(z.type) : "?", z.start_pfn, z.pages);
-      if (!z.holes.empty()) out += " holes=" + ranges_string(z.holes);
-      if (!z.reserved.empty()) out += " reserved=" + ranges_string(z.reserved);
-      out += '\n';
-    }
-  }
-  for (size_t i = 0; i < c.distance.size(); i++)
-    out += fmt::format("distance {} {}\n", i, fmt::join(c.distance[i], " "));
-  for (const PfnRange& r : c.cma) out += fmt::format("cma {:#x}-{:#x}\n", r.start, r.end);
-  return out;
+  std::string s;
+  Text out(&s);
+  put_config(out, c);
+  return s;
 }
 
 std::string print_trace(const Trace& t) {
-  std::string out = fmt::format("{} {}\n", kHeader, kTraceVersion);
-  out += print_config(t.config);
+  std::string s;
+  // Room for the config lines and a short line per op: no regrowth copies.
+  s.reserve(256 + 40 * t.ops.size());
+  Text out(&s);
+  out << kHeader << ' ' << kTraceVersion << '\n';
+  put_config(out, t.config);
   for (const Op& op : t.ops) {
-    out += print_op(op);
-    out += '\n';
+    put_op(out, op);
+    out << '\n';
   }
-  return out;
+  return s;
 }
 
 ParseResult load_trace_file(const std::string& path) {
