@@ -246,7 +246,57 @@ std::optional<Finding> Reference::compare_incremental(const Machine& m) const {
   return compare_counts(m, zone_free_);
 }
 
+bool Reference::agrees_by_block(const Machine& m) const {
+  if (base_ != m.start_pfn() || state_.size() != m.end_pfn() - m.start_pfn()) return false;
+  const uint64_t n = state_.size();
+  const uint8_t* st = state_.data();
+  const uint32_t* own = owner_.data();
+  auto run_is = [&](uint64_t i, uint64_t len, State want) {
+    unsigned bad = 0;
+    for (uint64_t j = i; j < i + len; j++) bad |= st[j] ^ static_cast<uint8_t>(want);
+    return bad == 0;
+  };
+  for (uint64_t i = 0; i < n;) {
+    const Page& pg = m.page(base_ + i);
+    switch (pg.state) {
+      case PageState::Absent:
+      case PageState::Reserved:
+        if (st[i] != static_cast<uint8_t>(pg.state == PageState::Absent ? State::Absent : State::Reserved))
+          return false;
+        i++;
+        continue;
+      case PageState::Tail: return false;  // an orphan: the PFN walk names it
+      case PageState::Buddy:
+      case PageState::Pcp:
+      case PageState::Allocated: break;
+    }
+    if (pg.order > m.max_order()) return false;
+    const uint64_t len = uint64_t{1} << pg.order;
+    if (i + len > n) return false;
+    // A head inside the block is a block of its own to the PFN walk.
+    unsigned inner = 0;
+    for (uint64_t j = i + 1; j < i + len; j++) inner |= static_cast<unsigned>(m.page(base_ + j).state);
+    if (inner) return false;
+    if (pg.state != PageState::Allocated) {
+      if (!run_is(i, len, State::Free)) return false;
+    } else {
+      // Exactly one allocation: its id on every page, and not beyond either end.
+      const uint32_t id = own[i];
+      if (!run_is(i, len, State::Allocated)) return false;
+      unsigned bad = 0;
+      for (uint64_t j = i; j < i + len; j++) bad |= own[j] ^ id;
+      if (bad) return false;
+      if (i > 0 && st[i - 1] == static_cast<uint8_t>(State::Allocated) && own[i - 1] == id) return false;
+      if (i + len < n && st[i + len] == static_cast<uint8_t>(State::Allocated) && own[i + len] == id) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 std::optional<Finding> Reference::compare_full(const Machine& m) const {
+  // Block by block first; on any difference the PFN walk below finds and names it.
+  if (agrees_by_block(m)) return compare_counts(m, zone_free_);
   // Every PFN of both ranges, in order. Tail pages inherit the state of the block
   // being walked, so a clean machine costs one head lookup per block.
   const Pfn lo = std::min(base_, m.start_pfn());

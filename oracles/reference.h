@@ -76,6 +76,9 @@ class Reference {
                                        const AllocFlags* ctx) const;
 
  private:
+  // compare_full()'s first pass: block by block, true when every PFN agrees.
+  bool agrees_by_block(const Machine& m) const;
+
   Pfn base_ = 0;
   std::vector<uint8_t> state_;
   std::vector<uint32_t> owner_;

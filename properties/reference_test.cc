@@ -92,6 +92,21 @@ TEST(ref, state_order_fires) {
   EXPECT_FINDING(ref.compare_full(m), "REF-STATE");
 }
 
+// ref-state-4: Expect one machine block that the reference knows as two allocations
+// (the machine handed out an order-1 block, the reference recorded its two pages as
+// allocations 0 and 1) to be flagged in full: every page is allocated on both sides,
+// only the owners tell.
+TEST(ref, state_two_owners_fires) {
+  Config c = configs::numa(1, 4096, 6, 4);
+  Machine m(c);
+  Reference ref(c);
+  AllocResult r = m.alloc_pages(request(GFP_KERNEL, 1));
+  ASSERT_TRUE(r.ok());
+  ASSERT_FALSE(ref.on_alloc(0, r.pfn, 0));
+  ASSERT_FALSE(ref.on_alloc(1, r.pfn + 1, 0));
+  EXPECT_FINDING(ref.compare_full(m), "REF-STATE");
+}
+
 // ref-state-3: Expect a corrupt tail page deep inside a free block (never touched) to be
 // missed incrementally but caught by the full comparison.
 //   free order-6 block 0-63; pfn 37 claims to head an allocated block
