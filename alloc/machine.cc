@@ -57,14 +57,16 @@ T* zalloc(uint64_t n) {
 }
 }  // namespace
 
-Machine::Machine(const Config& config) : config_(config) {
+Machine::Machine(const Config& config) : Machine(config, BootFrees::Direct) {}
+
+Machine::Machine(const Config& config, BootFrees how) : config_(config) {
   if (std::string err = validate_config(config_); !err.empty()) throw std::invalid_argument(err);
   nr_cpus_ = config_.nr_cpus();
   init_memmap();
   const NumaTopology topology = numa_topology(config_);
   init_zones(topology);
   build_all_zonelists(topology);
-  free_boot_memory();
+  free_boot_memory(how);
   direct_map_.init(base_pfn_, nr_pages_, config_.direct_map_level);
   // init_per_zone_wmark_min(): boot computes min_free_kbytes, a configured value is
   // the sysctl written right after boot.
@@ -222,7 +224,24 @@ void Machine::init_zones(const NumaTopology& topology) {
   }
 }
 
-void Machine::free_boot_memory() {
+// A boot chunk (greedy: the largest aligned block that fits) whose pageblocks share
+// one type merges back into itself when split_large_buddy() frees it pageblock by
+// pageblock, and its own buddy is not free (else greedy would have taken the parent):
+// __free_one_page() ends with the chunk at the tail of its list, which this does in one
+// step. Both conditions are checked, not assumed; false leaves the chunk to the caller.
+bool Machine::boot_chunk_direct(Zone& z, Pfn pfn, unsigned order) {
+  const unsigned ft = pageblock_freetype_idx(pfn);
+  const Pfn pb = pageblock_nr_pages();
+  for (Pfn q = pfn + pb; q < pfn + (Pfn{1} << order); q += pb)
+    if (pageblock_freetype_idx(q) != ft) return false;
+  if (order < config_.max_page_order && page_is_buddy(pfn ^ (Pfn{1} << order), z, order)) return false;
+  account_freepages(z, int64_t{1} << order, ft);
+  add_to_free_list(pfn, z, order, ft, /*tail=*/true);
+  z.events.pgfree += uint64_t{1} << order;
+  return true;
+}
+
+void Machine::free_boot_memory(BootFrees how) {
   // memblock_free_all() -> __free_pages_memory(): each free range goes out in the
   // largest naturally aligned chunks, to the tail of the lists (FPI_TO_TAIL), in
   // ascending PFN order. The model frees per zone so no chunk crosses a zone, and works
@@ -245,7 +264,8 @@ void Machine::free_boot_memory() {
           unsigned order = p ? std::min<unsigned>(config_.max_page_order, std::countr_zero(p))
                              : config_.max_page_order;
           while (p + (Pfn{1} << order) > s.start) order--;
-          free_one_page(z, p, order, /*to_tail=*/true);
+          if (how == BootFrees::ThroughFreeOnePage || !boot_chunk_direct(z, p, order))
+            free_one_page(z, p, order, /*to_tail=*/true);
           p += Pfn{1} << order;
         }
         cursor = std::max(cursor, s.end);

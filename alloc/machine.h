@@ -62,6 +62,11 @@ class Machine {
  public:
   // Throws std::invalid_argument with validate_config()'s message on a bad config.
   explicit Machine(const Config& config);
+  // How boot releases memory (free_boot_memory()): each chunk straight onto its list
+  // when that is provably what freeing it pageblock by pageblock ends with, or always
+  // through free_one_page() as the kernel does (tests compare the two).
+  enum class BootFrees : uint8_t { Direct, ThroughFreeOnePage };
+  Machine(const Config& config, BootFrees how);
   // Non-throwing variant: nullptr and *error set on a bad config.
   static std::unique_ptr<Machine> create(const Config& config, std::string* error);
   ~Machine();
@@ -167,7 +172,8 @@ class Machine {
   // machine.cc
   void init_memmap();
   void init_zones(const NumaTopology& topology);
-  void free_boot_memory();
+  void free_boot_memory(BootFrees how);
+  bool boot_chunk_direct(Zone& z, Pfn pfn, unsigned order);
   Page& pg(Pfn pfn) { return pages_[pfn - base_pfn_]; }
   uint32_t idx(Pfn pfn) const { return static_cast<uint32_t>(pfn - base_pfn_); }
   void list_add(ListHead& l, Pfn pfn);

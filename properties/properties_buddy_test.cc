@@ -185,6 +185,19 @@ void cma_1(const Config& cfg) {
   });
 }
 
+// props-buddy-boot-1: Expect a machine booted with each boot chunk put straight onto its
+// list (Machine::BootFrees::Direct) to equal one booted by freeing every chunk through
+// free_one_page(), pageblock by pageblock with merging, as the kernel does: same state
+// hash, buddyinfo and pagetypeinfo.
+void boot_1(const Config& cfg) {
+  const Machine direct(cfg, Machine::BootFrees::Direct);
+  const Machine freed(cfg, Machine::BootFrees::ThroughFreeOnePage);
+  if (direct.buddyinfo() != freed.buddyinfo() || direct.pagetypeinfo() != freed.pagetypeinfo() ||
+      machine_hash(direct) != machine_hash(freed))
+    RC_FAIL(fmt::format("props-buddy-boot-1: the direct boot differs\ndirect:\n{}{}\nthrough free_one_page():\n{}{}",
+                        direct.buddyinfo(), direct.pagetypeinfo(), freed.buddyinfo(), freed.pagetypeinfo()));
+}
+
 class props_buddy : public ConfigMatrix {};
 
 TEST_P(props_buddy, restore_1) { check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { restore_1(cfg); }); }
@@ -192,12 +205,14 @@ TEST_P(props_buddy, restore_2) { check(Budget{.runs = 90, .max_size = 60}, [cfg 
 TEST_P(props_buddy, merged_1) { check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { merged_1(cfg); }); }
 TEST_P(props_buddy, hygiene_1) { check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { hygiene_1(cfg); }); }
 TEST_P(props_buddy, cma_1) { check(Budget{.runs = 60, .max_size = 60}, [cfg = config()] { cma_1(cfg); }); }
+TEST_P(props_buddy, boot_1) { check(Budget{.runs = 1}, [cfg = config()] { boot_1(cfg); }); }
 BUDDYCHECK_CONFIG_MATRIX(props_buddy);
 
 TEST(props_buddy_random, restore_1) { check(Budget{.runs = 150}, [] { restore_1(*gen_random_config()); }); }
 TEST(props_buddy_random, merged_1) { check(Budget{.runs = 150}, [] { merged_1(*gen_random_config()); }); }
 TEST(props_buddy_random, cma_1) { check(Budget{.runs = 150}, [] { cma_1(*gen_random_config()); }); }
 TEST(props_buddy_random, hygiene_1) { check(Budget{.runs = 150}, [] { hygiene_1(*gen_random_config()); }); }
+TEST(props_buddy_random, boot_1) { check(Budget{.runs = 400}, [] { boot_1(*gen_random_config()); }); }
 
 }  // namespace
 }  // namespace buddycheck::props
