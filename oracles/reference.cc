@@ -110,16 +110,16 @@ Reference::Reference(const Config& config) {
   for (size_t nid = 0; nid < config.nodes.size(); nid++) {
     for (const ZoneConfig& z : config.nodes[nid].zones) {
       const uint16_t id = static_cast<uint16_t>(nid * MAX_NR_ZONES + z.type);
-      for (Pfn p = z.start_pfn; p < z.start_pfn + z.pages; p++) {
-        state_[p - base_] = static_cast<uint8_t>(State::Free);  // CMA pageblocks too
-        zone_of_[p - base_] = id;
-      }
+      const uint64_t from = z.start_pfn - base_, to = from + z.pages;
+      std::fill(state_.begin() + from, state_.begin() + to, static_cast<uint8_t>(State::Free));  // CMA too
+      std::fill(zone_of_.begin() + from, zone_of_.begin() + to, id);
       for (const PfnRange& r : z.holes)
-        for (Pfn p = r.start; p < r.end; p++) state_[p - base_] = static_cast<uint8_t>(State::Absent);
+        std::fill(state_.begin() + (r.start - base_), state_.begin() + (r.end - base_),
+                  static_cast<uint8_t>(State::Absent));
       for (const PfnRange& r : z.reserved)
-        for (Pfn p = r.start; p < r.end; p++) state_[p - base_] = static_cast<uint8_t>(State::Reserved);
-      for (Pfn p = z.start_pfn; p < z.start_pfn + z.pages; p++)
-        if (state_[p - base_] == static_cast<uint8_t>(State::Free)) zone_free_[id]++;
+        std::fill(state_.begin() + (r.start - base_), state_.begin() + (r.end - base_),
+                  static_cast<uint8_t>(State::Reserved));
+      zone_free_[id] += std::count(state_.begin() + from, state_.begin() + to, static_cast<uint8_t>(State::Free));
     }
   }
 }
