@@ -5,9 +5,10 @@
 // two things make visit_block() slow there: branches on each block's state and order,
 // which the predictor cannot guess, and the chain "load a head, add its size, load the
 // next head", which waits on memory at every step. So a probe walks the span first:
-//  - the common block (a Buddy, Pcp or Allocated head of order <= min(3,
-//    pageblock_order), aligned, in a mapped pageblock, not flipped by its owner) is
-//    judged with arithmetic over all three states at once, one rarely taken branch;
+//  - the common block (a Buddy, Pcp or Allocated head, aligned, inside its piece, in
+//    mapped pageblocks, not flipped by its owner) is judged with arithmetic over all
+//    three states at once, one rarely taken branch; its tails are checked by one
+//    streaming count per run of such blocks (see flush());
 //  - anything else goes through visit_block() with a scratch Checker;
 //  - the span is cut into kLanes pieces at MAX_ORDER-aligned PFNs (no valid block
 //    crosses one) that are walked side by side, so their load chains overlap.
