@@ -61,13 +61,20 @@ TEST(ref, overlap_fires) {
   EXPECT_FALSE(ref.on_alloc(3, 8193, 0));
 }
 
+// One node of 4096 pages (MAX_ORDER 6, 16-page pageblocks) and its reference model.
+struct OneNode {
+  Config c = configs::numa(1, 4096, 6, 4);
+  Machine m{c};
+  Reference ref{c};
+  AllocResult alloc(unsigned order) { return m.alloc_pages(request(GFP_KERNEL, order)); }
+};
+
 // ref-state-1: Expect a machine that marks an allocated page free (PageBuddy) to be
 // flagged incrementally (the PFN was touched) and in full.
 TEST(ref, state_fires) {
-  Config c = configs::numa(1, 4096, 6, 4);
-  Machine m(c);
-  Reference ref(c);
-  AllocResult r = m.alloc_pages(request(GFP_KERNEL, 2));
+  OneNode n;
+  auto& [c, m, ref] = n;
+  AllocResult r = n.alloc(2);
   ASSERT_TRUE(r.ok());
   ASSERT_FALSE(ref.on_alloc(0, r.pfn, 2));
   ASSERT_FALSE(ref.compare_incremental(m));
@@ -82,14 +89,12 @@ TEST(ref, state_fires) {
 // ref-state-2: Expect an allocation of the wrong size to be flagged: the machine
 // handed out order 2 but the reference recorded order 1.
 TEST(ref, state_order_fires) {
-  Config c = configs::numa(1, 4096, 6, 4);
-  Machine m(c);
-  Reference ref(c);
-  AllocResult r = m.alloc_pages(request(GFP_KERNEL, 2));
+  OneNode n;
+  AllocResult r = n.alloc(2);
   ASSERT_TRUE(r.ok());
-  ASSERT_FALSE(ref.on_alloc(0, r.pfn, 1));
-  EXPECT_FINDING(ref.compare_incremental(m), "REF-STATE");
-  EXPECT_FINDING(ref.compare_full(m), "REF-STATE");
+  ASSERT_FALSE(n.ref.on_alloc(0, r.pfn, 1));
+  EXPECT_FINDING(n.ref.compare_incremental(n.m), "REF-STATE");
+  EXPECT_FINDING(n.ref.compare_full(n.m), "REF-STATE");
 }
 
 // ref-state-4: Expect one machine block that the reference knows as two allocations
@@ -97,14 +102,12 @@ TEST(ref, state_order_fires) {
 // allocations 0 and 1) to be flagged in full: every page is allocated on both sides,
 // only the owners tell.
 TEST(ref, state_two_owners_fires) {
-  Config c = configs::numa(1, 4096, 6, 4);
-  Machine m(c);
-  Reference ref(c);
-  AllocResult r = m.alloc_pages(request(GFP_KERNEL, 1));
+  OneNode n;
+  AllocResult r = n.alloc(1);
   ASSERT_TRUE(r.ok());
-  ASSERT_FALSE(ref.on_alloc(0, r.pfn, 0));
-  ASSERT_FALSE(ref.on_alloc(1, r.pfn + 1, 0));
-  EXPECT_FINDING(ref.compare_full(m), "REF-STATE");
+  ASSERT_FALSE(n.ref.on_alloc(0, r.pfn, 0));
+  ASSERT_FALSE(n.ref.on_alloc(1, r.pfn + 1, 0));
+  EXPECT_FINDING(n.ref.compare_full(n.m), "REF-STATE");
 }
 
 // ref-state-3: Expect a corrupt tail page deep inside a free block (never touched) to be
