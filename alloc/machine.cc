@@ -57,9 +57,9 @@ T* zalloc(uint64_t n) {
 }
 }  // namespace
 
-Machine::Machine(const Config& config) : Machine(config, BootFrees::Direct) {}
+Machine::Machine(Config config) : Machine(std::move(config), BootFrees::Direct) {}
 
-Machine::Machine(const Config& config, BootFrees how) : config_(config) {
+Machine::Machine(Config config, BootFrees how) : config_(std::move(config)) {
   if (std::string err = validate_config(config_); !err.empty()) throw std::invalid_argument(err);
   nr_cpus_ = config_.nr_cpus();
   init_memmap();

@@ -61,12 +61,12 @@ struct TouchLog {
 class Machine {
  public:
   // Throws std::invalid_argument with validate_config()'s message on a bad config.
-  explicit Machine(const Config& config);
+  explicit Machine(Config config);
   // How boot releases memory (free_boot_memory()): each chunk straight onto its list
   // when that is provably what freeing it pageblock by pageblock ends with, or always
   // through free_one_page() as the kernel does (tests compare the two).
   enum class BootFrees : uint8_t { Direct, ThroughFreeOnePage };
-  Machine(const Config& config, BootFrees how);
+  Machine(Config config, BootFrees how);
   // Non-throwing variant: nullptr and *error set on a bad config.
   static std::unique_ptr<Machine> create(const Config& config, std::string* error);
   ~Machine();

@@ -18,7 +18,7 @@ TargetOutcome run_ops(const uint8_t* data, size_t size) {
     Finding f;
     f.id = std::string(check_info(Check::DecoderInvalidOp).id);
     f.summary = "the decoder produced an op the runner rejects: " + *run.error;
-    f.op_index = run.runner->trace().ops.size() - 1;
+    f.op_index = run.runner->ops().size() - 1;
     run.finding = f;
   }
   if (run.finding) {

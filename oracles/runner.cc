@@ -31,12 +31,14 @@ StepResult found(std::optional<Finding> f) {
 
 }  // namespace
 
-Runner::Runner(const Config& config, RunOptions options)
+Runner::Runner(Config config, RunOptions options)
     : options_(options),
-      machine_(std::make_unique<Machine>(config)),
+      machine_(std::make_unique<Machine>(std::move(config))),
       shadow_(*machine_, options.paint),
-      reference_(config) {
-  trace_.config = config;
+      reference_(machine_->config()) {
+  const Config& c = machine_->config();
+  boot_sysctls_ = {c.min_free_kbytes, c.watermark_scale_factor, c.watermark_boost_factor,
+                   c.lowmem_reserve_ratio, c.percpu_pagelist_high_fraction};
   Hooks& h = machine_->hooks();
   // Direct reclaim frees up to `reclaim` of the oldest live allocations.
   h.direct_reclaim = [this](Machine&, const ReclaimContext&) -> uint64_t {
@@ -155,7 +157,7 @@ StepResult Runner::do_alloc(const Op& op) {
         if (auto f = reference_.judge_failure(m, req, ctx)) return found(f);
       break;
     case AllocStatus::Loops:
-      log_ += fmt::format("op #{}: {}: {}\n", trace_.ops.size() - 1, print_op(op), r.detail);
+      log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail);
       break;
     case AllocStatus::Error:
       break;
@@ -185,6 +187,7 @@ StepResult Runner::do_bulk(const Op& op) {
   // Each page is judged as the order-0 request the bulk path really made (raw mask, no
   // scopes), served from a per-cpu list.
   const AllocRequest page_req = bulk_page_request(req);
+  const std::optional<Eligibility> page_e = eligibility(m, page_req, nullptr);
   for (Pfn pfn : b.pfns) {
     AllocResult r;
     r.status = AllocStatus::Ok;
@@ -194,7 +197,7 @@ StepResult Runner::do_bulk(const Op& op) {
     uint32_t id = next_id();
     std::optional<Finding> rf;
     if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
-    auto sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre);
+    auto sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
     live_pos_.resize(id + 1, -1);
     live_pos_[id] = static_cast<int32_t>(live_.size());
     live_.push_back(id);
@@ -227,7 +230,7 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
     if (m.generation() != gen)
       return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
                                  "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
-    log_ += fmt::format("op #{}: free id={} refused: {}", trace_.ops.size() - 1, id, fr.report);
+    log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
     return {};
   }
   if (!fr.ok())
@@ -255,7 +258,7 @@ StepResult Runner::do_bad_free(const Op& op) {
       // Someone else owns that block now: freeing it is legal, not a double free.
       if (reference_.is_allocation(rec.pfn, rec.order)) {
         log_ += fmt::format("op #{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
-                            trace_.ops.size() - 1, op.id, rec.pfn);
+                            ops_.size() - 1, op.id, rec.pfn);
         return {};
       }
       pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
@@ -272,7 +275,7 @@ StepResult Runner::do_bad_free(const Op& op) {
       } else if (op.bad == BadFreeKind::tail) {
         if (rec.order == 0) {
           log_ += fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
-                              trace_.ops.size() - 1, op.id);
+                              ops_.size() - 1, op.id);
           return {};
         }
         pfn += 1, order = 0;
@@ -284,7 +287,7 @@ StepResult Runner::do_bad_free(const Op& op) {
     case BadFreeKind::foreign:
       if (reference_.is_allocation(op.pfn, 0)) {
         log_ += fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
-                            trace_.ops.size() - 1, op.pfn);
+                            ops_.size() - 1, op.pfn);
         return {};
       }
       pfn = op.pfn, order = 0, frozen = false;
@@ -335,8 +338,8 @@ StepResult Runner::do_dm_set(const Op& op) {
 }
 
 StepResult Runner::step(const Op& op) {
-  const size_t index = trace_.ops.size();
-  trace_.ops.push_back(op);
+  const size_t index = ops_.size();
+  ops_.push_back(op);
   Machine& m = *machine_;
   hook_finding_.reset();
   StepResult s;
@@ -404,22 +407,36 @@ std::optional<Finding> Runner::check_full() {
   if (!f) f = check_zonelists(*machine_);
   if (!f && options_.reference) f = reference_.compare_full(*machine_);
   machine_->reset_touched();
-  if (f) f->op_index = trace_.ops.empty() ? 0 : trace_.ops.size() - 1;
+  if (f) f->op_index = ops_.empty() ? 0 : ops_.size() - 1;
   return f;
 }
 
+Trace Runner::trace() const {
+  Trace t{machine_->config(), ops_};
+  t.config.min_free_kbytes = boot_sysctls_.min_free_kbytes;
+  t.config.watermark_scale_factor = boot_sysctls_.watermark_scale_factor;
+  t.config.watermark_boost_factor = boot_sysctls_.watermark_boost_factor;
+  t.config.lowmem_reserve_ratio = boot_sysctls_.lowmem_reserve_ratio;
+  t.config.percpu_pagelist_high_fraction = boot_sysctls_.percpu_pagelist_high_fraction;
+  return t;
+}
+
 std::string Runner::report(const Finding& f, const std::string& replay_command) const {
-  return render_report(f, *machine_, trace_, replay_command);
+  return render_report(f, *machine_, trace(), replay_command);
 }
 
 RunResult run_trace(const Trace& trace, const RunOptions& options, const std::string& replay_command) {
+  return run_trace(Trace(trace), options, replay_command);
+}
+
+RunResult run_trace(Trace&& trace, const RunOptions& options, const std::string& replay_command) {
   RunResult res;
   std::string why = validate_config(trace.config);
   if (!why.empty()) {
     res.error = "config: " + why;
     return res;
   }
-  Runner r(trace.config, options);
+  Runner r(std::move(trace.config), options);
   for (size_t i = 0; i < trace.ops.size(); i++) {
     StepResult s = r.step(trace.ops[i]);
     res.ops_run = i + 1;

@@ -3,6 +3,7 @@
 // set as they go) and RapidCheck commands. Deterministic.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +41,7 @@ AllocRequest request_of(const Op& op);
 class Runner {
  public:
   // Throws std::invalid_argument on an impossible config.
-  explicit Runner(const Config& config, RunOptions options = {});
+  explicit Runner(Config config, RunOptions options = {});
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
   ~Runner();
@@ -59,8 +60,10 @@ class Runner {
   Machine& machine() { return *machine_; }
   const Machine& machine() const { return *machine_; }
   const Reference& reference() const { return reference_; }
-  // The config and every op applied so far (also those that produced a finding).
-  const Trace& trace() const { return trace_; }
+  // The config and every op applied so far (also those that produced a finding), as a
+  // copy: the runner keeps the config only in its Machine.
+  Trace trace() const;
+  const std::vector<Op>& ops() const { return ops_; }
   // Dumps and notes written by ops (`dump`, skipped bad frees, Loops outcomes).
   const std::string& log() const { return log_; }
   const RunOptions& options() const { return options_; }
@@ -81,7 +84,16 @@ class Runner {
   uint64_t hook_free(uint32_t id);
   void remove_live(uint32_t id);
 
-  Trace trace_;
+  std::vector<Op> ops_;
+  // The config fields sysctl ops rewrite in the Machine, as booted (trace() restores
+  // them; keeping these instead of a second Config saves its heap copies per run).
+  struct BootSysctls {
+    std::optional<unsigned> min_free_kbytes;
+    unsigned watermark_scale_factor = 0;
+    unsigned watermark_boost_factor = 0;
+    std::array<unsigned, MAX_NR_ZONES> lowmem_reserve_ratio{};
+    unsigned percpu_pagelist_high_fraction = 0;
+  } boot_sysctls_;
   RunOptions options_;
   std::unique_ptr<Machine> machine_;
   Shadow shadow_;
@@ -108,6 +120,9 @@ struct RunResult {
 
 // Runs a whole trace. Throws nothing: an impossible config is reported in `error`.
 RunResult run_trace(const Trace& trace, const RunOptions& options = {},
+                    const std::string& replay_command = "");
+// The same, handing the config over to the machine instead of copying it.
+RunResult run_trace(Trace&& trace, const RunOptions& options = {},
                     const std::string& replay_command = "");
 
 // A hash of everything observable in a machine's state (memmap, lists, counters,

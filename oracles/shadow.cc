@@ -210,6 +210,12 @@ void Shadow::snapshot(const Machine& m, PreState& p) const {
 std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
                                         const AllocFlags* ctx, bool frozen, const AllocResult& r,
                                         const PreState& pre) {
+  return on_alloc(m, id, req, ctx, frozen, r, pre, eligibility(m, req, ctx));
+}
+
+std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
+                                        const AllocFlags* ctx, bool frozen, const AllocResult& r,
+                                        const PreState& pre, const std::optional<Eligibility>& e) {
   if (records_.size() <= id) records_.resize(id + 1);
   AllocRecord& rec = records_[id];
   rec = AllocRecord{};
@@ -223,7 +229,6 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
 
   // An invalid request that succeeded is judge_validity()'s finding; here it only
   // gets recorded.
-  std::optional<Eligibility> e = eligibility(m, req, ctx);
   rec.unmapped = e ? e->unmapped
                    : ((ctx && ctx->has(CTX_unmapped)) || (req.gfp & __GFP_UNMAPPED));
   std::optional<Finding> f;

@@ -51,6 +51,11 @@ class Shadow {
   std::optional<Finding> on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
                                   const AllocFlags* ctx, bool frozen, const AllocResult& r,
                                   const PreState& pre);
+  // The same with `e` = eligibility(m, req, ctx) computed by the caller: it depends on
+  // the request and the topology only, so a bulk op asks once for all its pages.
+  std::optional<Finding> on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
+                                  const AllocFlags* ctx, bool frozen, const AllocResult& r,
+                                  const PreState& pre, const std::optional<Eligibility>& e);
   // The machine's accept/refuse decision against the spec's (eligibility()):
   // SHADOW-REFUSED for a valid request answered with AllocStatus::Error,
   // SHADOW-ACCEPTED-INVALID for an invalid one that was not.

@@ -31,10 +31,10 @@ class Model {
 
   // The replica after every op of the history.
   const Runner& runner() const {
-    const std::vector<Op>& done = cache_ ? cache_->trace().ops : ops_;
+    const std::vector<Op>& done = cache_ ? cache_->ops() : ops_;
     const bool prefix = cache_ && done.size() <= ops_.size() && std::equal(done.begin(), done.end(), ops_.begin());
     if (!prefix) cache_ = std::make_shared<Runner>(*config_, quiet_options());
-    for (size_t i = cache_->trace().ops.size(); i < ops_.size(); i++) cache_->step(ops_[i]);
+    for (size_t i = cache_->ops().size(); i < ops_.size(); i++) cache_->step(ops_[i]);
     return *cache_;
   }
   void push(const Op& op) { ops_.push_back(op); }
