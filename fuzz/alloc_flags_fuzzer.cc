@@ -13,7 +13,9 @@
 
 namespace buddycheck::fuzz {
 
-Config alloc_flags_machine(bool mobility_grouping) {
+Config alloc_flags_machine(bool mobility_grouping, uint8_t version) {
+  // Version 1 inputs boot the machine twice this size (640 pages).
+  const Pfn s = version == 1 ? 2 : 1;
   Config c;
   c.mobility_grouping = mobility_grouping;
   c.max_page_order = 4;
@@ -21,20 +23,22 @@ Config alloc_flags_machine(bool mobility_grouping) {
   c.page_bytes = 16;
   NodeConfig n0;
   // Small on purpose: every input boots it. Each zone type, a CMA block, a private node.
-  n0.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 64},
-              ZoneConfig{.type = ZONE_DMA32, .start_pfn = 64, .pages = 128},
-              ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 192, .pages = 256}};
+  n0.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 32 * s},
+              ZoneConfig{.type = ZONE_DMA32, .start_pfn = 32 * s, .pages = 64 * s},
+              ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 96 * s, .pages = 128 * s}};
   NodeConfig n1;
   n1.memory_private = true;
-  n1.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 512, .pages = 128}};
-  c.nodes = {n0, n1};
+  n1.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 224 * s, .pages = 64 * s}};
+  c.nodes.reserve(2);
+  c.nodes.push_back(std::move(n0));
+  c.nodes.push_back(std::move(n1));
   c.cpu_node = {0, 1};
-  c.cma = {{256, 272}};
+  c.cma = {{128 * s, 136 * s}};
   return c;
 }
 
 std::optional<Trace> decode_alloc_flags_trace(const uint8_t* data, size_t size) {
-  if (size < 2 || data[0] != kFlagsVersion) return std::nullopt;
+  if (size < 2 || data[0] < 1 || data[0] > kFlagsVersion) return std::nullopt;
   FuzzedDataProvider fdp(data + 1, size - 1);
   Op op;
   op.kind = OpKind::Alloc;
@@ -47,7 +51,7 @@ std::optional<Trace> decode_alloc_flags_trace(const uint8_t* data, size_t size) 
   op.cpu = fdp.ConsumeIntegralInRange<unsigned>(0, 1);
   const bool grouping = fdp.ConsumeIntegralInRange<unsigned>(0, 7) != 0;
   Trace t;
-  t.config = alloc_flags_machine(grouping);
+  t.config = alloc_flags_machine(grouping, data[0]);
   Op plain = op;
   plain.ctx.reset();
   t.ops = {op, plain};
@@ -59,12 +63,12 @@ TargetOutcome run_alloc_flags(const uint8_t* data, size_t size) {
   std::optional<Trace> t = decode_alloc_flags_trace(data, size);
   if (!t) {
     o.status = Outcome::BadInput;
-    o.report = "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01";
+    o.report = "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
     return o;
   }
   RunOptions opts;
   opts.state_hash = false;
-  RunResult r = run_trace(*t, opts, "buddycheck replay --target alloc_flags <this file>");
+  RunResult r = run_trace(std::move(*t), opts, "buddycheck replay --target alloc_flags <this file>");
   if (r.error) {
     o.status = Outcome::Finding;
     Finding f;
@@ -77,7 +81,8 @@ TargetOutcome run_alloc_flags(const uint8_t* data, size_t size) {
     o.finding = r.finding;
     o.report = r.report;
   }
-  if (o.status == Outcome::Finding) o.trace = print_trace(*t);
+  // The run took the decoded config over; decoding is deterministic, so decode again.
+  if (o.status == Outcome::Finding) o.trace = print_trace(*decode_alloc_flags_trace(data, size));
   return o;
 }
 

@@ -11,7 +11,7 @@ TargetOutcome run_ops(const uint8_t* data, size_t size) {
   OpsRun run = run_ops_input(data, size);
   if (!run.decoded) {
     o.status = Outcome::BadInput;
-    o.report = "not an ops input: needs at least 2 bytes starting with version byte 0x01";
+    o.report = "not an ops input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
     return o;
   }
   if (run.error) {
