@@ -5,19 +5,23 @@
 // two things make visit_block() slow there: branches on each block's state and order,
 // which the predictor cannot guess, and the chain "load a head, add its size, load the
 // next head", which waits on memory at every step. So a probe walks the span first:
-//  - the common block (a Buddy, Pcp or Allocated head, aligned, inside its piece, in
-//    mapped pageblocks, not flipped by its owner) is judged with arithmetic over all
-//    three states at once, one rarely taken branch; its tails are checked by one
-//    streaming count per run of such blocks (see flush());
-//  - anything else goes through visit_block() with a scratch Checker;
+//  - the common block (a Buddy or Allocated head, aligned, within one mapped pageblock,
+//    not flipped by its owner) is judged by one masked compare of its head's bytes
+//    against a per-state rule (kRules) and the pageblock's type (fact[]), plus one
+//    compare with its buddy's state and order: a few instructions, one rarely taken
+//    branch. Its tails are checked by one streaming count per run of such blocks;
+//  - anything else goes to rare(): a Pcp head judged there, the rest through
+//    visit_block() with a scratch Checker;
 //  - the span is cut into kLanes pieces at MAX_ORDER-aligned PFNs (no valid block
 //    crosses one) that are walked side by side, so their load chains overlap.
 // If the probe sees nothing wrong, its tallies are the walk's result. If it sees
-// anything - a suspect block, a finding in the scratch Checker, a block running over
+// anything - a finding in the scratch Checker, a suspect Pcp head, a block running over
 // its piece - it drops what it counted and walk_blocks() walks the span again with the
 // real Checker, which reports exactly what it always reports.
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <vector>
 
 #include "oracles/invariants_internal.h"
 
@@ -25,97 +29,168 @@ namespace buddycheck::inv_detail {
 
 namespace {
 
-constexpr unsigned kLanes = 4;
+constexpr unsigned kLanes = 4;  // walk_zone_fast() names them one by one
+
+// A head's bytes 8..15 (state, order, list, flags, cpu, refcount, unused) read as one
+// little-endian word.
+static_assert(std::endian::native == std::endian::little, "head words are read little-endian");
+static_assert(offsetof(Page, state) == 8 && offsetof(Page, order) == 9 && offsetof(Page, list) == 10 &&
+                  offsetof(Page, flags) == 11 && offsetof(Page, cpu) == 12 && offsetof(Page, refcount) == 14,
+              "the head word layout");
+constexpr unsigned kListShift = 16, kFlagsShift = 24, kRefShift = 48;
+// Bit of Rule::want outside every mask: set for states that have no buddy check.
+constexpr unsigned kSoloShift = 56;
+
+uint64_t head_word(const uint8_t* entry) {
+  uint64_t w;
+  std::memcpy(&w, entry + offsetof(Page, state), sizeof w);
+  return w;
+}
+
+// What a head word must hold under `mask` to be judged by arithmetic, per state byte.
+struct Rule {
+  uint64_t want, mask;
+};
+
+constexpr std::array<Rule, 256> make_rules() {
+  std::array<Rule, 256> r{};
+  // Never matches (the state byte differs in bit 0, whatever a pageblock fact adds).
+  for (unsigned s = 0; s < 256; s++) r[s] = {(s ^ 1) | uint64_t{1} << kSoloShift, 0xFF};
+  // Buddy: refcount 0, flags 0 (BUDDY-META), list = the pageblock's type (HYGIENE; the
+  // fact adds the type).
+  constexpr unsigned buddy = static_cast<unsigned>(PageState::Buddy);
+  r[buddy] = {buddy, 0xFF | uint64_t{0xFF} << kListShift | uint64_t{0xFF} << kFlagsShift |
+                         uint64_t{0xFF} << kRefShift};
+  // Allocated: refcount 0 or 1 (BUDDY-META), mapped and not flipped by its owner (DM-ALLOC).
+  constexpr unsigned alloc = static_cast<unsigned>(PageState::Allocated);
+  r[alloc] = {alloc | uint64_t{1} << kSoloShift,
+              0xFF | uint64_t{PG_unmapped | PG_dm_changed} << kFlagsShift | uint64_t{0xFE} << kRefShift};
+  return r;
+}
+constexpr std::array<Rule, 256> kRules = make_rules();
+
+// A pageblock fact poisoning the state byte (bit 7): no rule matches, the block goes
+// to rare(). For unmapped pageblocks and types no free list has.
+constexpr uint32_t kPoison = 0x80;
 
 struct Lane {
-  Pfn cur, end;
-  Pfn run_start;       // first PFN of the current run of blocks judged by arithmetic
-  uint64_t run_heads;  // blocks in the run
-  unsigned prev;       // the previous block's state << 8 | order
+  uint64_t cur, end;   // byte offsets from Probe::bytes
+  uint64_t run_start;  // first byte of the current run of blocks judged without visit_block()
 };
 
 struct Probe {
   const Machine& m;
-  const Page* pages;  // pages[i] is the memmap entry of PFN base + i
-  Pfn base;
-  unsigned max_order;
-  unsigned pbo;        // pageblock_order
-  uint64_t pb_pages;
-  unsigned nr_cpus;
+  const uint8_t* bytes;  // the memmap entry of PFN base, as bytes
+  Pfn base;              // MAX_ORDER-aligned: offsets and PFNs share alignment
+  const uint32_t* fact;  // per pageblock from base: type << kListShift, or kPoison
+  unsigned pb_shift;     // byte offset >> pb_shift = pageblock index
+  unsigned lim;          // highest order judged by step(): within a pageblock, buddy in the memmap
+  unsigned max_order, pbo, nr_cpus;
   Checker scratch;
   WalkState& ws;
-  ZoneTally& tally;
   int zid;
+  bool clean = true;
+  uint64_t nfast = 0, nbuddy = 0, npcp = 0, fast_bytes = 0, nontail = 0;
 
-  // Tails (PARTITION) of the blocks judged here are not read block by block: a run of
-  // such blocks from run_start to p is right when it holds exactly run_heads entries
-  // that are not Tail (each head is one; a non-Tail entry inside a block would be one
-  // more). One streaming count per run instead of a short loop per block.
-  bool flush(Lane* l, Pfn p) {
-    const Page* e = pages + (l->run_start - base);
-    const Page* stop = pages + (p - base);
+  // Tails (PARTITION) of the blocks judged without visit_block() are not read block by
+  // block: the non-Tail entries of their runs are counted, and in the end there must be
+  // exactly nfast of them (each such head is one; a non-Tail entry inside a block would
+  // be one more). One streaming count per run instead of a short loop per block.
+  void flush(Lane& l, uint64_t to) {
+    const uint8_t* e = bytes + l.run_start + offsetof(Page, state);
+    const uint8_t* stop = bytes + to + offsetof(Page, state);
     uint64_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;  // four chains: the adds do not wait on each other
-    for (; e + 4 <= stop; e += 4) {
-      n0 += e[0].state != PageState::Tail;
-      n1 += e[1].state != PageState::Tail;
-      n2 += e[2].state != PageState::Tail;
-      n3 += e[3].state != PageState::Tail;
+    for (; e + 4 * sizeof(Page) <= stop; e += 4 * sizeof(Page)) {
+      n0 += e[0] != 0;
+      n1 += e[sizeof(Page)] != 0;
+      n2 += e[2 * sizeof(Page)] != 0;
+      n3 += e[3 * sizeof(Page)] != 0;
     }
-    for (; e < stop; e++) n0 += e->state != PageState::Tail;
-    const bool ok = n0 + n1 + n2 + n3 == l->run_heads;
-    l->run_heads = 0;
-    return ok;
+    for (; e < stop; e += sizeof(Page)) n0 += *e != 0;
+    nontail += n0 + n1 + n2 + n3;
+    l.run_start = to;  // counted once
   }
 
-  // One block at p in a piece ending at `end`: the PFN after it, or 0 when the probe
-  // must give up.
-  [[gnu::always_inline]] Pfn step(Pfn p, Pfn end, Lane* l) {
-    const Page& pg = pages[p - base];
-    const unsigned st = static_cast<unsigned>(pg.state);
-    const unsigned o = pg.order;
+  // A Pcp head the rule table sends here: the checks of check_pcp_head() and
+  // visit_block() that can fail on a mapped, aligned one. The next offset, or 0.
+  uint64_t pcp(uint64_t off, uint64_t w) {
+    const Pfn p = base + off / sizeof(Page);
+    const unsigned o = (w >> 8) & 0xFF, list = (w >> kListShift) & 0xFF;
+    const unsigned cpu = (w >> 32) & 0xFFFF;
     const uint64_t size = uint64_t{1} << (o & 63);
-    const unsigned mt = m.get_pageblock_migratetype(p);
-    // Blocks over several pageblocks (rare, and long): every pageblock mapped; a free
-    // one must not mix types (NO-CROSS-MERGE, MULTIBLOCK-UNIFORM).
-    bool mapped = !m.pageblock_unmapped(p), uniform = true;
-    if (o > pbo && o <= max_order)
-      for (Pfn q = p + pb_pages; q < p + size && q < end; q += pb_pages) {
-        mapped &= !m.pageblock_unmapped(q);
-        uniform &= m.get_pageblock_migratetype(q) == mt;
-      }
-    // `|`, not `||`: one branch, so the compiler does not split it into unpredictable ones.
-    const bool other = (st - 1 > 2) | (o > max_order) | ((p & (size - 1)) != 0) | (p + size > end) | !mapped;
-    const unsigned key = st << 8 | o;
-    const unsigned prev_key = l->prev;
-    l->prev = key;
-    if (other) {
-      if (!flush(l, p)) return 0;
-      const Pfn next = visit_block(scratch, ws, p, zid);
-      l->run_start = next;
-      return scratch.found() || next > end ? 0 : next;
+    const bool ok = o <= pbo && (p & (size - 1)) == 0 && !m.pageblock_unmapped(p) &&
+                    ((w >> kFlagsShift) & 0xFF) == 0 && ((w >> kRefShift) & 0xFF) == 0 && cpu < nr_cpus &&
+                    list < NR_PCP_LISTS_MAPPED && scratch.pindex_order(list) == o &&
+                    (o <= PAGE_ALLOC_COSTLY_ORDER || o == pbo);
+    if (!ok) return 0;
+    npcp++;
+    nfast++;
+    fast_bytes += size * sizeof(Page);
+    return off + size * sizeof(Page);
+  }
+
+  // A Buddy or Allocated head above lim (a fresh machine is all MAX_ORDER blocks):
+  // step()'s judgement with every pageblock under the block mapped and, for a free
+  // block, of one type (NO-CROSS-MERGE, MULTIBLOCK-UNIFORM). The next offset, or 0.
+  uint64_t big(uint64_t off, uint64_t w, unsigned o) {
+    const Rule& r = kRules[w & 0xFF];
+    const bool buddy = (w & 0xFF) == static_cast<unsigned>(PageState::Buddy);
+    const uint64_t sz = uint64_t{sizeof(Page)} << o;
+    const uint32_t f = fact[off >> pb_shift];
+    bool ok = (off & (sz - 1)) == 0 && ((w ^ (r.want | f)) & r.mask) == 0;
+    for (uint64_t q = off + (uint64_t{1} << pb_shift); ok && q < off + sz; q += uint64_t{1} << pb_shift)
+      ok = buddy ? fact[q >> pb_shift] == f : fact[q >> pb_shift] != kPoison;
+    if (ok && buddy && o < max_order) ok = ((head_word(bytes + (off ^ sz)) ^ w) & 0xFFFF) != 0;
+    if (!ok) return 0;
+    nfast++;
+    nbuddy += buddy;
+    fast_bytes += sz;
+    return off + sz;
+  }
+
+  // Whatever step() does not judge. Gives up (clean = false) by returning the next
+  // entry, so the caller's bound on the walk still holds.
+  [[gnu::noinline]] uint64_t rare(uint64_t off, Lane& l) {
+    const uint64_t w = head_word(bytes + off);
+    const unsigned o = (w >> 8) & 0xFF;
+    // Within the piece (a longer block is visit_block()'s, and its facts are not at hand).
+    if (o <= max_order && off + (sizeof(Page) << o) <= l.end) {
+      const uint64_t next = (w & 0xFF) == static_cast<unsigned>(PageState::Pcp) ? pcp(off, w) : big(off, w, o);
+      if (next) return next;
     }
-    l->run_heads++;
-    unsigned bad = 0;
-    const bool buddy = st == static_cast<unsigned>(PageState::Buddy);
-    const bool pcp = st == static_cast<unsigned>(PageState::Pcp);
-    const bool alloc = st == static_cast<unsigned>(PageState::Allocated);
-    const bool meta = (pg.refcount | pg.flags) != 0;
-    // An unmerged pair of free buddies (BUDDY-MERGED candidates) are neighbours, so
-    // the upper one sees the lower one as the previous block of its lane: no load of
-    // the buddy's entry. (A pair never straddles two pieces: they are MAX_ORDER-aligned.)
-    // At orders >= pageblock_order types decide whether the pair may stay apart: left
-    // to visit_block() by giving up.
-    const bool unmerged = (o < max_order) & ((p & size) != 0) & (prev_key == key);
-    bad |= buddy & (meta | (pg.list != mt) | (pg.list >= NR_FREETYPE_IDXS) | unmerged | !uniform);
-    bad |= pcp & (meta | (pg.cpu >= nr_cpus) | (pg.list >= NR_PCP_LISTS_MAPPED) |
-                  (scratch.pindex_order(std::min<unsigned>(pg.list, NR_PCP_LISTS - 1)) != o) |
-                  ((o > PAGE_ALLOC_COSTLY_ORDER) & (o != pbo)));
-    bad |= alloc & ((pg.refcount > 1) | ((pg.flags & (PG_unmapped | PG_dm_changed)) != 0));
-    if (bad) return 0;
-    tally.buddy_heads += buddy;
-    tally.pcp_heads += pcp;
-    tally.block_pages += size;
-    return p + size;
+    flush(l, off);
+    const Pfn next = visit_block(scratch, ws, base + off / sizeof(Page), zid);
+    const uint64_t next_off = (next - base) * sizeof(Page);
+    l.run_start = next_off;
+    if (scratch.found()) {
+      clean = false;
+      return off + sizeof(Page);
+    }
+    return next_off;
+  }
+
+  // One block at byte offset off: the offset after it. Advances at most 2^max_order
+  // pages, also through rare().
+  [[gnu::always_inline]] uint64_t step(uint64_t off, Lane& l) {
+    const uint64_t w = head_word(bytes + off);
+    const unsigned st = w & 0xFF;
+    const unsigned o_raw = (w >> 8) & 0xFF;
+    const unsigned o = std::min(o_raw, lim);
+    const uint64_t sz = uint64_t{sizeof(Page)} << o;
+    const Rule& r = kRules[st];
+    const uint64_t want = r.want | fact[off >> pb_shift];
+    // BUDDY-MERGED candidates: a Buddy whose buddy's head holds the same state and order
+    // (from either half; inside the MAX_ORDER block as o < max_order).
+    const uint64_t wb = head_word(bytes + (off ^ sz));
+    const bool unmerged = (((wb ^ w) & 0xFFFF) | (want >> kSoloShift)) == 0;
+    // `|`, not `||`: one branch, so the compiler does not split it into unpredictable ones.
+    const bool other = (((w ^ want) & r.mask) != 0) | (o_raw > lim) | ((off & (sz - 1)) != 0) | unmerged;
+    if (other) [[unlikely]]
+      return rare(off, l);
+    nfast++;
+    nbuddy += st == static_cast<unsigned>(PageState::Buddy);
+    fast_bytes += sz;
+    return off + sz;
   }
 };
 
@@ -126,43 +201,88 @@ Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid) {
   ZoneTally& tally = (*ws.tally)[zid];
   const ZoneTally saved = tally;
   const uint64_t saved_absent = ws.expected_absent;
-  const Pfn base = m.start_pfn();
+  const unsigned max_order = m.max_order(), pbo = m.pageblock_order();
+  if (max_order == 0) return walk_blocks(c, ws, from, to, zid);  // no buddy to compare with
+  // The walk works relative to the MAX_ORDER block holding `from` (the memmap starts
+  // and ends on such blocks).
+  const Pfn align = Pfn{1} << max_order;
+  const Pfn base = from & ~(align - 1);
+  std::vector<uint32_t> fact(((to - base) >> pbo) + 1);
+  for (size_t i = 0; i < fact.size() && base + (Pfn{i} << pbo) < m.end_pfn(); i++) {
+    const Pfn q = base + (Pfn{i} << pbo);
+    const unsigned mt = m.get_pageblock_migratetype(q);
+    fact[i] = m.pageblock_unmapped(q) || mt >= NR_FREETYPE_IDXS ? kPoison : mt << kListShift;
+  }
   Probe pr{m,
-           &m.page(base),
+           reinterpret_cast<const uint8_t*>(&m.page(base)),
            base,
-           m.max_order(),
-           m.pageblock_order(),
-           m.pageblock_nr_pages(),
+           fact.data(),
+           pbo + static_cast<unsigned>(std::countr_zero(sizeof(Page))),
+           std::min(pbo, max_order - 1),
+           max_order,
+           pbo,
            m.nr_cpus(),
            Checker(m),
            ws,
-           tally,
            zid};
   // The pieces: boundaries on MAX_ORDER-aligned PFNs.
-  const Pfn align = Pfn{1} << m.max_order();
   const Pfn piece = std::max<Pfn>(align, ((to - from) / kLanes + align - 1) & ~(align - 1));
+  auto off = [&](Pfn p) { return (p - base) * sizeof(Page); };
   Lane lanes[kLanes];
   Pfn at = from;
   for (unsigned k = 0; k < kLanes; k++) {
     const Pfn stop = std::min(to, std::max(at, ((from + piece * (k + 1)) & ~(align - 1))));
-    lanes[k] = Lane{at, k + 1 == kLanes ? to : stop, at, 0, 0};
-    at = lanes[k].end;
+    lanes[k] = Lane{off(at), off(k + 1 == kLanes ? to : stop), off(at)};
+    at = k + 1 == kLanes ? to : stop;
   }
-  bool clean = true;
-  auto running = [&](unsigned k) { return lanes[k].cur < lanes[k].end; };
-  // All lanes at once while they last, then whatever is left lane by lane.
-  auto all_running = [&] {
-    bool r = true;
-    for (unsigned k = 0; k < kLanes; k++) r &= running(k);
-    return r;
+  // A lane walked to its end one step at a time (a block running over the end is
+  // visit_block()'s to judge: give up).
+  auto finish = [&](Lane& l) {
+    while (pr.clean && l.cur < l.end) l.cur = pr.step(l.cur, l);
+    pr.clean = pr.clean && l.cur == l.end;
+    if (pr.clean) pr.flush(l, l.end);
   };
-  while (clean && all_running())
-    for (Lane& l : lanes) clean &= (l.cur = pr.step(l.cur, l.end, &l)) != 0;
-  for (Lane& l : lanes) {
-    while (clean && l.cur < l.end) clean = (l.cur = pr.step(l.cur, l.end, &l)) != 0;
-    clean = clean && pr.flush(&l, l.end);
+  // All lanes at once for as many rounds as none can reach its end in (a step advances
+  // at most 2^max_order pages, `unit` bytes). A lane about to end finishes and takes
+  // over the upper half of the longest one, cut at a MAX_ORDER-aligned PFN: free
+  // blocks cluster, so equal pieces are not equal work.
+  const unsigned step_shift = max_order + static_cast<unsigned>(std::countr_zero(sizeof(Page)));
+  const uint64_t unit = uint64_t{1} << step_shift;
+  while (pr.clean) {
+    uint64_t rounds = ~uint64_t{0};
+    for (Lane& l : lanes) {
+      if (l.end - l.cur < unit) {
+        finish(l);
+        Lane* big = &lanes[0];
+        for (Lane& b : lanes)
+          if (b.end - b.cur > big->end - big->cur) big = &b;
+        const uint64_t left = big->end - big->cur;
+        if (left >= 2 * unit) {
+          const uint64_t mid = (big->cur + left / 2) & ~(unit - 1);
+          l = Lane{mid, big->end, mid};
+          big->end = mid;
+        }
+      }
+    }
+    // After the cuts: a cut shortens a lane already looked at.
+    for (const Lane& l : lanes) rounds = std::min(rounds, (l.end - l.cur) >> step_shift);
+    if (rounds == 0) break;
+    uint64_t c0 = lanes[0].cur, c1 = lanes[1].cur, c2 = lanes[2].cur, c3 = lanes[3].cur;
+    for (; rounds && pr.clean; rounds--) {
+      c0 = pr.step(c0, lanes[0]);
+      c1 = pr.step(c1, lanes[1]);
+      c2 = pr.step(c2, lanes[2]);
+      c3 = pr.step(c3, lanes[3]);
+    }
+    lanes[0].cur = c0, lanes[1].cur = c1, lanes[2].cur = c2, lanes[3].cur = c3;
   }
-  if (clean) return to;
+  for (Lane& l : lanes) finish(l);
+  if (pr.clean && pr.nontail == pr.nfast) {
+    tally.buddy_heads += pr.nbuddy;
+    tally.pcp_heads += pr.npcp;
+    tally.block_pages += pr.fast_bytes / sizeof(Page);
+    return to;
+  }
   tally = saved;
   ws.expected_absent = saved_absent;
   return walk_blocks(c, ws, from, to, zid);

@@ -2,8 +2,9 @@
 // common blocks with arithmetic, the one-compare free-list walk) may only make the
 // check faster, never change what it reports. Machines churned by random allocations
 // (every migratetype, unmapped ones, all orders) and frees get one random corruption
-// of a memmap entry, a pageblock, a list link, a list head's count, head or tail, or
-// a free block split in two - or none - and
+// of a memmap entry, a pageblock, a list link, a list head's count, head or tail, a
+// free block split in two, or an allocated block moved one page off its alignment -
+// or none - and
 // check_invariants() must return exactly what check_invariants_unprobed() returns.
 // The corruption is aimed at a block head most of the time, where the probe judges.
 #include <gtest/gtest.h>
@@ -49,27 +50,45 @@ void churn(Machine& m, std::mt19937_64& rng, unsigned ops) {
   }
 }
 
-// One random corruption (or none, one time in ten).
+// An allocated order-0 head right after a block.
+bool alloc0_at(const Machine& m, Pfn p) {
+  return p < m.end_pfn() && m.page(p).state == PageState::Allocated && m.page(p).order == 0;
+}
+
+// One random corruption (or none, one time in thirteen).
 void corrupt(Machine& m, std::mt19937_64& rng) {
   MachineCorruptor k(m);
   const uint64_t nr = m.end_pfn() - m.start_pfn();
-  std::vector<Pfn> heads[3], splittable;
+  std::vector<Pfn> heads[3], splittable, movable;
   for (Pfn q = m.start_pfn(); q < m.end_pfn(); q++) {
-    const unsigned st = static_cast<unsigned>(m.page(q).state);
+    const Page& e = m.page(q);
+    const unsigned st = static_cast<unsigned>(e.state);
     if (st >= 1 && st <= 3) heads[st - 1].push_back(q);
-    if (m.page(q).state == PageState::Buddy && m.page(q).order > 0) splittable.push_back(q);
+    if (e.state == PageState::Buddy && e.order > 0) splittable.push_back(q);
+    if (e.state == PageState::Allocated && e.order > 0 && e.order <= m.max_order() &&
+        alloc0_at(m, q + (Pfn{1} << e.order)))
+      movable.push_back(q);
   }
   Pfn p = m.start_pfn() + rng() % nr;
   if (rng() % 4) {  // mostly a block head, where the probe judges: Buddy, Pcp, Allocated alike
     const std::vector<Pfn>& pick = heads[rng() % 3];
     if (!pick.empty()) p = pick[rng() % pick.size()];
   }
-  const unsigned what = rng() % 12;
+  const unsigned what = rng() % 13;
   if (what == 10 && !splittable.empty()) p = splittable[rng() % splittable.size()];
+  if (what == 11 && !movable.empty()) {
+    // Half the time the highest order: blocks above pageblock_order are judged apart.
+    p = movable[rng() % movable.size()];
+    if (rng() % 2)
+      for (Pfn q : movable)
+        if (m.page(q).order > m.page(p).order) p = q;
+  }
   Page& pg = k.page(p);
   switch (what) {
     case 0: pg.state = static_cast<PageState>(rng() % 6); break;
-    case 1: pg.order = static_cast<uint8_t>(rng() % (m.max_order() + 3)); break;
+    case 1:  // half the time one off: a block over its neighbour's head, or half its own
+      pg.order = static_cast<uint8_t>(rng() % 2 ? pg.order + 1 - 2 * (rng() % 2) : rng() % (m.max_order() + 3));
+      break;
     case 2: pg.list = static_cast<uint8_t>(rng() % 24); break;
     case 3: pg.flags = static_cast<uint8_t>(1u << (rng() % 5)); break;
     case 4: pg.refcount = static_cast<uint8_t>(rng() % 3); break;
@@ -104,6 +123,17 @@ void corrupt(Machine& m, std::mt19937_64& rng) {
         e.list = static_cast<uint8_t>(ft);
         k.list_add(z.free_area[o - 1].free_list[ft], h);
       }
+      break;
+    }
+    case 11: {
+      // [p, p + 2^o) and the order-0 block after it become [p, p + 1) and the
+      // unaligned [p + 1, p + 1 + 2^o): still a partition, BUDDY-ALIGN alone.
+      const unsigned o = pg.order;
+      if (pg.state != PageState::Allocated || o == 0 || !alloc0_at(m, p + (Pfn{1} << o))) break;
+      Page moved = pg;
+      pg.order = 0;
+      k.page(p + 1) = moved;
+      k.page(p + (Pfn{1} << o)) = Page{};
       break;
     }
     default: break;
