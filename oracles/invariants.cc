@@ -264,9 +264,11 @@ std::optional<Finding> full_check(const Machine& m, bool probes) {
   ws.probes = probes;
   ws.tally = &tally;
   walk_memmap(c, ws);
+  std::array<bool, kMaxZones> free_ok{};
+  if (probes) probe_free_lists(m, tally, free_ok);
   for (unsigned id = 0; id < m.nr_zones(); id++) {
     const Zone& z = m.zone(id);
-    check_zone_lists(c, z, tally[id], probes);
+    check_zone_lists(c, z, tally[id], free_ok[id]);
     check_zone_counters(c, z);
   }
   if (c.wants(Inv::CmaBlocks) || c.wants(Inv::DmBlocktype))

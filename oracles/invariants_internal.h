@@ -91,9 +91,11 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone);
 // Full mode, one zone span: the same judgement as walk_blocks(c, ws, from, to, zid),
 // faster on a machine with nothing to report (see the file).
 Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid);
-// Are the zone's free lists right (LIST-LINKS, LIST-FLAG) with buddy_heads members?
-// false: maybe not; check_zone_lists() then walks them and reports.
-bool probe_free_lists(const Machine& m, const Zone& z, uint64_t buddy_heads);
+// Full mode, after the block walk: ok[id] = are zone id's free lists right (LIST-LINKS,
+// LIST-FLAG) with tally[id].buddy_heads members? false: maybe not; check_zone_lists()
+// then walks them and reports.
+void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& tally,
+                      std::array<bool, kMaxZones>& ok);
 // Full mode: every PFN of the memmap, zone span by zone span, gaps in between.
 void walk_memmap(Checker& c, WalkState& ws);
 // The lowest block head whose block covers pfn, or pfn itself when none does.
@@ -106,8 +108,8 @@ void check_direct_map_exact(Checker& c);
 // invariants_lists.cc
 // Walks every free list and pcp list of a zone (links, membership), comparing with the
 // full walk's tallies.
-// probe: try probe_free_lists() first.
-void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool probe);
+// free_ok: probe_free_lists() vouched for the free lists, which are then not walked.
+void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_ok);
 // Local list-link check of one Buddy or Pcp head (incremental mode).
 void check_head_links(Checker& c, Pfn head, int zone);
 // Counters of a zone: nr_free, NR_FREE_*, highatomic, CMA pages, pcp counts/high,

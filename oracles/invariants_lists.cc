@@ -148,11 +148,11 @@ void find_unlinked_head(Checker& c, const Zone& z, PageState state, Inv inv) {
 
 }  // namespace
 
-void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool probe) {
+void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_ok) {
   const Machine& m = c.m();
   const int zid = z.id;
   auto nonempty = [](const ListHead& l) { return !(l.empty() && l.count == 0 && l.tail == kNil); };
-  if ((c.wants(Inv::ListLinks) || c.wants(Inv::ListFlag)) && !(probe && probe_free_lists(m, z, t.buddy_heads))) {
+  if ((c.wants(Inv::ListLinks) || c.wants(Inv::ListFlag)) && !free_ok) {
     Cursor cs[kNrPageOrdersLimit * NR_FREETYPE_IDXS];
     unsigned n = 0;
     for (unsigned k = 0; k < kNrPageOrdersLimit; k++)

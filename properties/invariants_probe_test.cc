@@ -3,8 +3,8 @@
 // check faster, never change what it reports. Machines churned by random allocations
 // (every migratetype, unmapped ones, all orders) and frees get one random corruption
 // of a memmap entry, a pageblock, a list link, a list head's count, head or tail, a
-// free block split in two, or an allocated block moved one page off its alignment -
-// or none - and
+// free block split in two, an allocated block moved one page off its alignment, a
+// head relabelled as another kind of head - or none - and
 // check_invariants() must return exactly what check_invariants_unprobed() returns.
 // The corruption is aimed at a block head most of the time, where the probe judges.
 #include <gtest/gtest.h>
@@ -55,7 +55,7 @@ bool alloc0_at(const Machine& m, Pfn p) {
   return p < m.end_pfn() && m.page(p).state == PageState::Allocated && m.page(p).order == 0;
 }
 
-// One random corruption (or none, one time in thirteen).
+// One random corruption (or none, one time in fourteen).
 void corrupt(Machine& m, std::mt19937_64& rng) {
   MachineCorruptor k(m);
   const uint64_t nr = m.end_pfn() - m.start_pfn();
@@ -74,7 +74,7 @@ void corrupt(Machine& m, std::mt19937_64& rng) {
     const std::vector<Pfn>& pick = heads[rng() % 3];
     if (!pick.empty()) p = pick[rng() % pick.size()];
   }
-  const unsigned what = rng() % 13;
+  const unsigned what = rng() % 14;
   if (what == 10 && !splittable.empty()) p = splittable[rng() % splittable.size()];
   if (what == 11 && !movable.empty()) {
     // Half the time the highest order: blocks above pageblock_order are judged apart.
@@ -134,6 +134,12 @@ void corrupt(Machine& m, std::mt19937_64& rng) {
       pg.order = 0;
       k.page(p + 1) = moved;
       k.page(p + (Pfn{1} << o)) = Page{};
+      break;
+    }
+    case 12: {
+      // Buddy, Pcp, Allocated: one of the other two, left on the list it is on.
+      const unsigned st = static_cast<unsigned>(pg.state);
+      if (st >= 1 && st <= 3) pg.state = static_cast<PageState>(1 + (st + rng() % 2) % 3);
       break;
     }
     default: break;
