@@ -169,10 +169,20 @@ struct Probe {
     }
     return next_off;
   }
+};
+
+// step()'s constants and counts, apart from Probe so that they stay in registers
+// across calls of the out-of-line Probe::rare().
+struct Fast {
+  const uint8_t* bytes;
+  const uint32_t* fact;
+  unsigned pb_shift, lim;
+  uint64_t counts = 0;  // blocks judged (low half), Buddy ones among them (high half)
+  uint64_t fast_bytes = 0;
 
   // One block at byte offset off: the offset after it. Advances at most 2^max_order
   // pages, also through rare().
-  [[gnu::always_inline]] uint64_t step(uint64_t off, Lane& l) {
+  [[gnu::always_inline]] uint64_t step(Probe& pr, uint64_t off, Lane& l) {
     const uint64_t w = head_word(bytes + off);
     const unsigned st = w & 0xFF;
     const unsigned o_raw = (w >> 8) & 0xFF;
@@ -187,9 +197,9 @@ struct Probe {
     // `|`, not `||`: one branch, so the compiler does not split it into unpredictable ones.
     const bool other = (((w ^ want) & r.mask) != 0) | (o_raw > lim) | ((off & (sz - 1)) != 0) | unmerged;
     if (other) [[unlikely]]
-      return rare(off, l);
-    nfast++;
-    nbuddy += st == static_cast<unsigned>(PageState::Buddy);
+      return pr.rare(off, l);
+    // One add for both counts (each below 2^32: memmap indices are 32-bit).
+    counts += 1 | uint64_t{st == static_cast<unsigned>(PageState::Buddy)} << 32;
     fast_bytes += sz;
     return off + sz;
   }
@@ -226,6 +236,7 @@ Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid) {
            Checker(m),
            ws,
            zid};
+  Fast f{pr.bytes, pr.fact, pr.pb_shift, pr.lim};
   // The pieces: boundaries on MAX_ORDER-aligned PFNs.
   const Pfn piece = std::max<Pfn>(align, ((to - from) / kLanes + align - 1) & ~(align - 1));
   auto off = [&](Pfn p) { return (p - base) * sizeof(Page); };
@@ -239,7 +250,7 @@ Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid) {
   // A lane walked to its end one step at a time (a block running over the end is
   // visit_block()'s to judge: give up).
   auto finish = [&](Lane& l) {
-    while (pr.clean && l.cur < l.end) l.cur = pr.step(l.cur, l);
+    while (pr.clean && l.cur < l.end) l.cur = f.step(pr, l.cur, l);
     pr.clean = pr.clean && l.cur == l.end;
     if (pr.clean) pr.flush(l, l.end);
   };
@@ -268,20 +279,23 @@ Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid) {
     // After the cuts: a cut shortens a lane already looked at.
     for (const Lane& l : lanes) rounds = std::min(rounds, (l.end - l.cur) >> step_shift);
     if (rounds == 0) break;
+    // Local copies: nothing else can see them, so they stay in registers.
+    Fast g = f;
     uint64_t c0 = lanes[0].cur, c1 = lanes[1].cur, c2 = lanes[2].cur, c3 = lanes[3].cur;
     for (; rounds && pr.clean; rounds--) {
-      c0 = pr.step(c0, lanes[0]);
-      c1 = pr.step(c1, lanes[1]);
-      c2 = pr.step(c2, lanes[2]);
-      c3 = pr.step(c3, lanes[3]);
+      c0 = g.step(pr, c0, lanes[0]);
+      c1 = g.step(pr, c1, lanes[1]);
+      c2 = g.step(pr, c2, lanes[2]);
+      c3 = g.step(pr, c3, lanes[3]);
     }
     lanes[0].cur = c0, lanes[1].cur = c1, lanes[2].cur = c2, lanes[3].cur = c3;
+    f = g;
   }
   for (Lane& l : lanes) finish(l);
-  if (pr.clean && pr.nontail == pr.nfast) {
-    tally.buddy_heads += pr.nbuddy;
+  if (pr.clean && pr.nontail == pr.nfast + (f.counts & 0xFFFFFFFF)) {
+    tally.buddy_heads += pr.nbuddy + (f.counts >> 32);
     tally.pcp_heads += pr.npcp;
-    tally.block_pages += pr.fast_bytes / sizeof(Page);
+    tally.block_pages += (pr.fast_bytes + f.fast_bytes) / sizeof(Page);
     return to;
   }
   tally = saved;
