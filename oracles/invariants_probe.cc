@@ -10,14 +10,16 @@
 //    against a per-state rule (kRules) and the pageblock's type (fact[]), plus one
 //    compare with its buddy's state and order: a few instructions, one rarely taken
 //    branch. Its tails are checked by one streaming count per run of such blocks;
-//  - anything else goes to rare(): a Pcp head judged there, the rest through
-//    visit_block() with a scratch Checker;
+//  - anything else goes to rare(): Pcp heads and blocks above one pageblock are
+//    judged there much the same way, the rest go through visit_block() with a
+//    scratch Checker;
 //  - the span is cut into kLanes pieces at MAX_ORDER-aligned PFNs (no valid block
-//    crosses one) that are walked side by side, so their load chains overlap.
+//    crosses one) that are walked side by side, so their load chains overlap; a lane
+//    that is done takes over half of the longest.
 // If the probe sees nothing wrong, its tallies are the walk's result. If it sees
-// anything - a finding in the scratch Checker, a suspect Pcp head, a block running over
-// its piece - it drops what it counted and walk_blocks() walks the span again with the
-// real Checker, which reports exactly what it always reports.
+// anything - a finding in the scratch Checker, a block running over its piece, tails
+// that do not add up - it drops what it counted and walk_blocks() walks the span again
+// with the real Checker, which reports exactly what it always reports.
 #include <algorithm>
 #include <array>
 #include <bit>
