@@ -163,6 +163,7 @@ void Machine::init_zones(const NumaTopology& topology) {
   // PFNs of the memmap outside every zone are holes; pageblocks start as straddling
   // until a zone claims them whole.
   std::vector<PfnRange> spans;
+  spans.reserve(nn * MAX_NR_ZONES);
   for (size_t n = 0; n < nn; n++) {
     NodeInfo& ni = nodes_[n];
     ni.id = static_cast<int>(n);

@@ -334,7 +334,11 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
 
 std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocRequest& req,
                                                 const AllocFlags* ctx) const {
-  std::optional<Eligibility> e = eligibility(m, req, ctx);
+  return judge_failure(m, req, ctx, eligibility(m, req, ctx));
+}
+
+std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
+                                                const std::optional<Eligibility>& e) const {
   if (!e) return std::nullopt;  // invalid: judge_validity's business
   // An OOM victim leaves the slow path right after the OOM killer ran (it may have
   // freed memory) without another attempt: the state at the end says nothing.

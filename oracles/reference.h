@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "alloc/machine.h"
+#include "oracles/eligibility.h"
 #include "oracles/finding.h"
 
 namespace buddycheck {
@@ -72,6 +73,9 @@ class Reference {
   std::optional<Finding> compare_full(const Machine& m) const;
 
   // Liveness: was this failure allowed? (see the header comment)
+  // The same with `e` = eligibility(m, req, ctx) computed by the caller.
+  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
+                                       const std::optional<Eligibility>& e) const;
   std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
                                        const AllocFlags* ctx) const;
 

@@ -136,15 +136,18 @@ StepResult Runner::do_alloc(const Op& op) {
                   : op.frozen ? m.alloc_frozen_pages(req) : m.alloc_pages(req);
   const bool frozen = ctx || op.frozen;
   if (hook_finding_) return found(hook_finding_);
+  // The spec's view of the request, asked once for every judgement below.
+  std::string why;
+  const std::optional<Eligibility> e = eligibility(m, req, ctx, &why);
   if (options_.shadow)
-    if (auto f = shadow_.judge_validity(m, req, ctx, r)) return found(f);
+    if (auto f = shadow_.judge_validity(req, ctx, r, e, why)) return found(f);
   switch (r.status) {
     case AllocStatus::Ok: {
       uint32_t id = next_id();
       pre.freed_during_op = hook_freed_pages_;
       std::optional<Finding> rf;
       if (options_.reference) rf = reference_.on_alloc(id, r.pfn, r.order);
-      auto sf = shadow_.on_alloc(m, id, req, ctx, frozen, r, pre);
+      auto sf = shadow_.on_alloc(m, id, req, ctx, frozen, r, pre, e);
       live_pos_.resize(id + 1, -1);
       live_pos_[id] = static_cast<int32_t>(live_.size());
       live_.push_back(id);
@@ -154,7 +157,7 @@ StepResult Runner::do_alloc(const Op& op) {
     }
     case AllocStatus::Failed:
       if (options_.liveness)
-        if (auto f = reference_.judge_failure(m, req, ctx)) return found(f);
+        if (auto f = reference_.judge_failure(m, req, ctx, e)) return found(f);
       break;
     case AllocStatus::Loops:
       log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail);

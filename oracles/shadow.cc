@@ -270,7 +270,13 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
 std::optional<Finding> Shadow::judge_validity(const Machine& m, const AllocRequest& req,
                                               const AllocFlags* ctx, const AllocResult& r) const {
   std::string why;
-  const bool valid = eligibility(m, req, ctx, &why).has_value();
+  const std::optional<Eligibility> e = eligibility(m, req, ctx, &why);
+  return judge_validity(req, ctx, r, e, why);
+}
+
+std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const AllocFlags* ctx, const AllocResult& r,
+                                              const std::optional<Eligibility>& e, const std::string& why) const {
+  const bool valid = e.has_value();
   const bool refused = r.status == AllocStatus::Error;
   if (valid && refused)
     return check_finding(Check::ShadowRefused,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -61,6 +62,10 @@ class Shadow {
   // SHADOW-ACCEPTED-INVALID for an invalid one that was not.
   std::optional<Finding> judge_validity(const Machine& m, const AllocRequest& req,
                                         const AllocFlags* ctx, const AllocResult& r) const;
+  // The same with `e` and `why` from eligibility(m, req, ctx, &why) (the runner asks
+  // once per op for this, on_alloc and the liveness judgement).
+  std::optional<Finding> judge_validity(const AllocRequest& req, const AllocFlags* ctx, const AllocResult& r,
+                                        const std::optional<Eligibility>& e, const std::string& why) const;
 
   // Before freeing allocation `id`: verify its paint. After: mark it dead.
   std::optional<Finding> verify_paint(const Machine& m, uint32_t id) const;
