@@ -4,8 +4,9 @@
 // (every migratetype, unmapped ones, all orders) and frees get one random corruption
 // of a memmap entry, a pageblock, a list link, a list head's count, head or tail, a
 // free block split in two, an allocated block moved one page off its alignment, a
-// head relabelled as another kind of head - or none - and
-// check_invariants() must return exactly what check_invariants_unprobed() returns.
+// head relabelled as another kind of head, two free blocks of one order and freetype
+// swapped between zones - or none - and check_invariants() must return exactly what
+// check_invariants_unprobed() returns.
 // The corruption is aimed at a block head most of the time, where the probe judges.
 #include <gtest/gtest.h>
 
@@ -55,8 +56,42 @@ bool alloc0_at(const Machine& m, Pfn p) {
   return p < m.end_pfn() && m.page(p).state == PageState::Allocated && m.page(p).order == 0;
 }
 
-// One random corruption (or none, one time in fourteen).
-void corrupt(Machine& m, std::mt19937_64& rng) {
+// Two free blocks of the same order and freetype in different zones trade lists: every
+// list stays consistently linked with its count, so only the free-list probe's
+// zone-span test sees that a zone lists another zone's page (LIST-FLAG alone). False
+// if no such pair exists (one zone, or no order and freetype free in two zones).
+bool swap_across_zones(Machine& m, MachineCorruptor& k, std::mt19937_64& rng) {
+  std::vector<std::vector<Pfn>> by_kind(kNrPageOrdersLimit * NR_FREETYPE_IDXS);
+  for (Pfn q = m.start_pfn(); q < m.end_pfn(); q++) {
+    const Page& e = m.page(q);
+    if (e.state == PageState::Buddy && e.order < kNrPageOrdersLimit && e.list < NR_FREETYPE_IDXS &&
+        m.page_zone_id(q) >= 0)
+      by_kind[e.order * NR_FREETYPE_IDXS + e.list].push_back(q);
+  }
+  std::vector<std::pair<Pfn, Pfn>> pairs;  // one pair per kind, so each kind is as likely
+  for (const std::vector<Pfn>& v : by_kind) {
+    if (v.empty()) continue;
+    const Pfn a = v[rng() % v.size()];
+    std::vector<Pfn> others;
+    for (Pfn b : v)
+      if (m.page_zone_id(b) != m.page_zone_id(a)) others.push_back(b);
+    if (!others.empty()) pairs.emplace_back(a, others[rng() % others.size()]);
+  }
+  if (pairs.empty()) return false;
+  const auto [a, b] = pairs[rng() % pairs.size()];
+  const Page& e = m.page(a);
+  ListHead& la = k.zone(static_cast<unsigned>(m.page_zone_id(a))).free_area[e.order].free_list[e.list];
+  ListHead& lb = k.zone(static_cast<unsigned>(m.page_zone_id(b))).free_area[e.order].free_list[e.list];
+  k.list_del(la, a);
+  k.list_del(lb, b);
+  k.list_add(la, b);
+  k.list_add(lb, a);
+  return true;
+}
+
+// One random corruption (or none, one time in fifteen). True if it swapped free blocks
+// between zones.
+bool corrupt(Machine& m, std::mt19937_64& rng) {
   MachineCorruptor k(m);
   const uint64_t nr = m.end_pfn() - m.start_pfn();
   std::vector<Pfn> heads[3], splittable, movable;
@@ -74,7 +109,7 @@ void corrupt(Machine& m, std::mt19937_64& rng) {
     const std::vector<Pfn>& pick = heads[rng() % 3];
     if (!pick.empty()) p = pick[rng() % pick.size()];
   }
-  const unsigned what = rng() % 14;
+  const unsigned what = rng() % 15;
   if (what == 10 && !splittable.empty()) p = splittable[rng() % splittable.size()];
   if (what == 11 && !movable.empty()) {
     // Half the time the highest order: blocks above pageblock_order are judged apart.
@@ -142,18 +177,20 @@ void corrupt(Machine& m, std::mt19937_64& rng) {
       if (st >= 1 && st <= 3) pg.state = static_cast<PageState>(1 + (st + rng() % 2) % 3);
       break;
     }
+    case 13: return swap_across_zones(m, k, rng);
     default: break;
   }
+  return false;
 }
 
 void agree_on(const Config& cfg, uint64_t seed, unsigned trials, unsigned ops) {
   std::mt19937_64 rng(seed);
-  unsigned findings = 0;
+  unsigned findings = 0, swaps = 0;
   for (unsigned t = 0; t < trials; t++) {
     Machine m(cfg);
     churn(m, rng, ops);
     ASSERT_EQ(show(check_invariants(m)), "no finding") << "trial " << t << ": the churn alone broke the machine";
-    corrupt(m, rng);
+    swaps += corrupt(m, rng);
     const std::optional<Finding> probed = check_invariants(m), plain = check_invariants_unprobed(m);
     ASSERT_EQ(show(probed), show(plain)) << "trial " << t;
     if (probed) {
@@ -163,6 +200,10 @@ void agree_on(const Config& cfg, uint64_t seed, unsigned trials, unsigned ops) {
   }
   // Most corruptions must be findings, or the comparison proves little.
   EXPECT_GT(findings, trials / 3);
+  // With several zones the cross-zone swap must have happened, or it tests nothing.
+  if (cfg.nodes.size() > 1 || cfg.nodes[0].zones.size() > 1) {
+    EXPECT_GT(swaps, 0u);
+  }
 }
 
 Config small_cma() {
