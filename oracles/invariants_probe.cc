@@ -24,6 +24,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <memory_resource>
 #include <vector>
 
 #include "oracles/invariants_internal.h"
@@ -220,7 +221,10 @@ Pfn walk_zone_fast(Checker& c, WalkState& ws, Pfn from, Pfn to, int zid) {
   // and ends on such blocks).
   const Pfn align = Pfn{1} << max_order;
   const Pfn base = from & ~(align - 1);
-  std::vector<uint32_t> fact(((to - base) >> pbo) + 1);
+  // On the stack when it fits (a fuzz-sized zone): see probe_free_lists().
+  std::array<std::byte, 1024> buf;
+  std::pmr::monotonic_buffer_resource arena(buf.data(), buf.size());
+  std::pmr::vector<uint32_t> fact(((to - base) >> pbo) + 1, &arena);
   for (size_t i = 0; i < fact.size() && base + (Pfn{i} << pbo) < m.end_pfn(); i++) {
     const Pfn q = base + (Pfn{i} << pbo);
     const unsigned mt = m.get_pageblock_migratetype(q);
@@ -352,31 +356,25 @@ void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& 
                     offsetof(Page, flags) == offsetof(Page, state) + 3,
                 "state, order, list, flags are read as one word");
   const Page* pages = &m.page(m.start_pfn());
-  // Sized first: one allocation each (this runs after every fuzz input, under ASan).
-  size_t nr_lists = 0;
+  // On the stack while they fit: fuzzers run this after every input, under ASan,
+  // where a heap allocation costs more than the walk of a small machine's lists.
+  constexpr size_t kOnStack = 48;
+  std::array<std::byte, kOnStack * (sizeof(ListEnds) + 2 * sizeof(ListCursor)) + 64> buf;
+  std::pmr::monotonic_buffer_resource arena(buf.data(), buf.size());
+  std::pmr::vector<ListEnds> lists(&arena);
+  std::pmr::vector<ListCursor> cs(&arena);
+  lists.reserve(kOnStack);
+  cs.reserve(2 * kOnStack);
   for (unsigned id = 0; id < m.nr_zones(); id++) {
     const Zone& z = m.zone(id);
+    const size_t first_list = lists.size();
     uint64_t total = 0;
-    for (unsigned o = 0; o < kNrPageOrdersLimit; o++)
-      for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++) {
-        const ListHead& l = z.free_area[o].free_list[ft];
-        total += l.count;
-        nr_lists += !(l.empty() && l.count == 0 && l.tail == kNil);
-      }
-    ok[id] = total == tally[id].buddy_heads;
-  }
-  std::vector<ListEnds> lists;
-  std::vector<ListCursor> cs;
-  lists.reserve(nr_lists);
-  cs.reserve(2 * nr_lists);
-  for (unsigned id = 0; id < m.nr_zones(); id++) {
-    const Zone& z = m.zone(id);
-    if (!ok[id]) continue;
     const uint32_t zone_first = static_cast<uint32_t>(z.zone_start_pfn - m.start_pfn());
     const uint32_t span = static_cast<uint32_t>(z.spanned_pages);
     for (unsigned o = 0; o < kNrPageOrdersLimit; o++)
       for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++) {
         const ListHead& l = z.free_area[o].free_list[ft];
+        total += l.count;
         if (l.empty() && l.count == 0 && l.tail == kNil) continue;
         Page e{};
         e.state = PageState::Buddy;
@@ -388,6 +386,12 @@ void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& 
         cs.push_back(ListCursor{l.head, kNil, fwd, entry_word(e), zone_first, span, li, 0});
         cs.push_back(ListCursor{l.tail, kNil, l.count - fwd, entry_word(e), zone_first, span, li, 32});
       }
+    // Counts that do not add up: the zone is not walked.
+    ok[id] = total == tally[id].buddy_heads;
+    if (!ok[id]) {
+      lists.resize(first_list);
+      cs.resize(2 * first_list);
+    }
   }
   size_t active = cs.size();
   while (active) {
