@@ -152,7 +152,7 @@ std::optional<Space> make_space(const std::vector<const RuleTable*>& tables, con
 std::string Space::describe() const {
   return fmt::format(
       "struct 2^{} ({} fields + unknown bits) x gfp {} ({} with every combination of {}) x order {{{}}} = {} inputs",
-      kCtxIndexBits, NR_CTX_FIELDS, gfps.size(), gfp_names_string(base), gfp_names_string(vary),
+      kCtxIndexBits, unsigned{NR_CTX_FIELDS}, gfps.size(), gfp_names_string(base), gfp_names_string(vary),
       fmt::join(orders, ","), size());
 }
 

@@ -55,7 +55,7 @@ std::string format_check(const RuleTable& t, const Implementation& impl, const C
   if (r.error) return fmt::format("buddycheck sanitize-check: {}: {}\n", t.file, *r.error);
   const size_t cross = t.rules.size() - NR_CTX_FIELDS;
   out += fmt::format("buddycheck sanitize-check: {} ({} fields, {} rules, {} grants) against {}\n", t.file,
-                     NR_CTX_FIELDS, cross, t.grants.size(), impl.name);
+                     unsigned{NR_CTX_FIELDS}, cross, t.grants.size(), impl.name);
   out += machine_line(r.machine) + "\n";
   out += fmt::format("space: {}\n\n", r.space.describe());
 
