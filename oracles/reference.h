@@ -73,11 +73,11 @@ class Reference {
   std::optional<Finding> compare_full(const Machine& m) const;
 
   // Liveness: was this failure allowed? (see the header comment)
+  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
+                                       const AllocFlags* ctx) const;
   // The same with `e` = eligibility(m, req, ctx) computed by the caller.
   std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
                                        const std::optional<Eligibility>& e) const;
-  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
-                                       const AllocFlags* ctx) const;
 
  private:
   // compare_full()'s first pass: block by block, true when every PFN agrees.
