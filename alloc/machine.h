@@ -313,7 +313,11 @@ class Machine {
     touch_.zones = true;
   }
   void touch(Pfn pfn) {
-    if (touch_.n < TouchLog::kCapacity) touch_.pfns[touch_.n++] = pfn;
+    // A page is touched several times in a row (list_del, state, list_add; a buddy
+    // pair while merging): one entry each keeps the log short and rarely overflowing.
+    const unsigned n = touch_.n;
+    if ((n && touch_.pfns[n - 1] == pfn) || (n > 1 && touch_.pfns[n - 2] == pfn)) return;
+    if (n < TouchLog::kCapacity) touch_.pfns[touch_.n++] = pfn;
     else touch_.overflow = true;
   }
 

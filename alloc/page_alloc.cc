@@ -361,6 +361,7 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
   PerCpuPages& pcp = pcp_mut(zone->id, req.cpu);
   unsigned pindex = order_to_pindex(ac.migratetype, 0);
   int nr_account = 0;
+  b.pfns.reserve(static_cast<size_t>(std::min(nr_pages, 256)));  // one allocation, not log2(n)
   while (static_cast<int>(b.pfns.size()) < nr_pages) {
     Pfn page = rmqueue_pcplist_locked(*zone, 0, ac.migratetype, alloc_flags, pcp, pindex, req.cpu);
     if (page == kNoPfn) {

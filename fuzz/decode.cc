@@ -72,7 +72,7 @@ Config decode_config(FuzzedDataProvider& fdp, uint8_t version) {
       cursor += pages;
       nc.zones.push_back(z);
     }
-    c.nodes.push_back(nc);
+    c.nodes.push_back(std::move(nc));
   }
   // CMA: one or two pageblocks inside a clean zone of a non-private node.
   if (one_in(fdp, 3)) {

@@ -5,6 +5,7 @@
 #include "oracles/eligibility.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -144,8 +145,12 @@ WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned or
 
 std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req,
                                        const AllocFlags* ctx, std::string* why) {
-  auto invalid = [&](std::string reason) -> std::optional<Eligibility> {
-    if (why) *why = std::move(reason);
+  // The reason is formatted only when asked for: the runner asks again on a finding.
+  auto invalid = [&](auto&& reason) -> std::optional<Eligibility> {
+    if (why) {
+      if constexpr (std::is_invocable_v<decltype(reason)>) *why = reason();
+      else *why = reason;
+    }
     return std::nullopt;
   };
   const Config& c = m.config();
@@ -153,9 +158,9 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
 
   // Spec §1.7: what the kernel WARNs or BUGs about before it allocates.
   if (req.gfp & ~__GFP_BITS_MASK)
-    return invalid(fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK", req.gfp));
+    return invalid([&] { return fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK", req.gfp); });
   if (req.order > c.max_page_order)
-    return invalid(fmt::format("order {} > MAX_PAGE_ORDER {}", req.order, c.max_page_order));
+    return invalid([&] { return fmt::format("order {} > MAX_PAGE_ORDER {}", req.order, c.max_page_order); });
   // __alloc_pages applies current_gfp_context() before prepare_alloc_pages(), so the
   // zone and migratetype checks see the scoped mask.
   const gfp_t gfp = scoped_gfp(req.gfp, task);
@@ -164,12 +169,12 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   if ((gfp & (__GFP_MOVABLE | __GFP_RECLAIMABLE)) == (__GFP_MOVABLE | __GFP_RECLAIMABLE))
     return invalid("__GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON in gfp_migratetype)");
   if (req.cpu >= m.nr_cpus())
-    return invalid(fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, m.nr_cpus()));
+    return invalid([&] { return fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, m.nr_cpus()); });
   const int nid = req.nid == NUMA_NO_NODE ? c.node_of_cpu(req.cpu) : req.nid;
   if (nid < 0 || nid >= static_cast<int>(m.nr_nodes()))
-    return invalid(fmt::format("node {} does not exist", req.nid));
+    return invalid([&] { return fmt::format("node {} does not exist", req.nid); });
   if ((gfp & __GFP_THISNODE) && !m.node(nid).has(N_MEMORY) && !m.node(nid).has(N_MEMORY_PRIVATE))
-    return invalid(fmt::format("__GFP_THISNODE on node {} without memory", nid));
+    return invalid([&] { return fmt::format("__GFP_THISNODE on node {} without memory", nid); });
 
   // The context struct (and its v2 spelling __GFP_UNMAPPED): the per-field verdicts
   // of alloc_flags.def and the cross rules are sanitize_alloc_flags()'s; a separate
@@ -181,7 +186,7 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
     if (gfp & __GFP_UNMAPPED) f.set(CTX_unmapped);
     SanitizeResult s = sanitize_alloc_flags(&f, gfp, req.order, c.mobility_grouping);
     if (s.verdict == Verdict::REJECT)
-      return invalid(fmt::format("sanitize_alloc_flags rejects: {} ({})", s.rule, s.reason));
+      return invalid([&] { return fmt::format("sanitize_alloc_flags rejects: {} ({})", s.rule, s.reason); });
   }
 
   Eligibility e;

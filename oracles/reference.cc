@@ -3,6 +3,7 @@
 #include "oracles/reference.h"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -183,8 +184,8 @@ bool Reference::is_allocation(Pfn pfn, unsigned order) const {
 // Compares the pages of the machine block around `pfn` (or the PFN alone when it is
 // no block) with the reference. Returns a REF-STATE finding on the first difference.
 static std::optional<Finding> compare_around(const Reference& ref, const Machine& m, Pfn pfn,
-                                             const std::vector<uint16_t>& zone_of, Pfn base) {
-  const MachineBlock b = machine_block(m, pfn);
+                                             const MachineBlock& b, const std::vector<uint16_t>& zone_of,
+                                             Pfn base) {
   auto zone_at = [&](Pfn p) -> int {
     return (p >= base && p - base < zone_of.size() && zone_of[p - base] != kNoZone) ? zone_of[p - base] : -1;
   };
@@ -241,8 +242,20 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
 std::optional<Finding> Reference::compare_incremental(const Machine& m) const {
   const TouchLog& t = m.touched();
   if (t.overflow) return compare_full(m);
-  for (unsigned i = 0; i < t.n; i++)
-    if (auto f = compare_around(*this, m, t.pfns[i], zone_of_, base_)) return f;
+  // An op touches a block's PFNs many times over (list links, merges, splits): compare
+  // each block once, in PFN order.
+  std::array<Pfn, TouchLog::kCapacity> pfns;
+  std::copy(t.pfns, t.pfns + t.n, pfns.begin());
+  std::sort(pfns.begin(), pfns.begin() + t.n);
+  Pfn covered = 0;  // tail pages below this belong to the block compared last
+  for (unsigned i = 0; i < t.n; i++) {
+    const Pfn pfn = pfns[i];
+    if (i && pfn == pfns[i - 1]) continue;
+    if (pfn < covered && m.page(pfn).state == PageState::Tail) continue;
+    const MachineBlock b = machine_block(m, pfn);
+    if (auto f = compare_around(*this, m, pfn, b, zone_of_, base_)) return f;
+    if (b.head != kNoPfn) covered = b.head + (Pfn{1} << b.order);
+  }
   return compare_counts(m, zone_free_);
 }
 
@@ -320,7 +333,7 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
       same = owner(p) == owner(b.head) && (p != b.head || is_allocation(b.head, b.order));
     }
     if (same) continue;
-    if (auto f = compare_around(*this, m, p, zone_of_, base_)) return f;
+    if (auto f = compare_around(*this, m, p, machine_block(m, p), zone_of_, base_)) return f;
     const int zone = p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone
                          ? zone_of_[p - base_] : -1;
     return check_finding(Check::RefState,

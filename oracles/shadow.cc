@@ -269,8 +269,9 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
 
 std::optional<Finding> Shadow::judge_validity(const Machine& m, const AllocRequest& req,
                                               const AllocFlags* ctx, const AllocResult& r) const {
-  std::string why;
-  const std::optional<Eligibility> e = eligibility(m, req, ctx, &why);
+  const std::optional<Eligibility> e = eligibility(m, req, ctx);
+  std::string why;  // formatted only for a finding
+  if (!e && r.status != AllocStatus::Error) eligibility(m, req, ctx, &why);
   return judge_validity(req, ctx, r, e, why);
 }
 

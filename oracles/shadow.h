@@ -75,6 +75,7 @@ class Shadow {
   const AllocRecord& record(uint32_t id) const { return records_[id]; }
   AllocRecord& record_mut(uint32_t id) { return records_[id]; }
   size_t nr_records() const { return records_.size(); }
+  void reserve(size_t ids) { records_.reserve(ids); }
 
  private:
   bool paint_;
