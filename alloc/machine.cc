@@ -81,6 +81,12 @@ Machine::Machine(Config config, BootFrees how) : config_(std::move(config)) {
   reset_touched();
 }
 
+void Machine::sort_touched() {
+  std::sort(touch_.pfns, touch_.pfns + touch_.n);
+  touch_.n = static_cast<unsigned>(std::unique(touch_.pfns, touch_.pfns + touch_.n) - touch_.pfns);
+  touch_.sorted = true;
+}
+
 std::unique_ptr<Machine> Machine::create(const Config& config, std::string* error) {
   std::string err = validate_config(config);
   if (!err.empty()) {

@@ -56,6 +56,7 @@ struct TouchLog {
   // A zone-wide value changed without touching a PFN (watermarks, lowmem_reserve, pcp
   // sizes or highs, boosts, zone flags): every zone's counters need a look.
   bool zones = false;
+  bool sorted = false;  // pfns ascending without repeats (sort_touched())
 };
 
 class Machine {
@@ -158,7 +159,9 @@ class Machine {
   // Bumped by every state change; equal generations mean an identical machine.
   uint64_t generation() const { return gen_; }
   const TouchLog& touched() const { return touch_; }
-  void reset_touched() { touch_.n = 0; touch_.overflow = false; touch_.zones = false; }
+  void reset_touched() { touch_.n = 0; touch_.overflow = false; touch_.zones = false; touch_.sorted = false; }
+  // Sorts the log's PFNs and drops repeats, once for every checker that reads it.
+  void sort_touched();
 
   // /proc formats (dump.cc).
   std::string buddyinfo() const;
@@ -319,6 +322,7 @@ class Machine {
     if ((n && touch_.pfns[n - 1] == pfn) || (n > 1 && touch_.pfns[n - 2] == pfn)) return;
     if (n < TouchLog::kCapacity) touch_.pfns[touch_.n++] = pfn;
     else touch_.overflow = true;
+    touch_.sorted = false;
   }
 
   Config config_;

@@ -296,14 +296,17 @@ std::optional<Finding> check_invariants_unprobed(const Machine& m) { return full
 std::optional<Finding> check_invariants_incremental(const Machine& m) {
   const TouchLog& log = m.touched();
   if (log.overflow) return check_invariants(m);
+  if (!log.n && !log.zones) return std::nullopt;  // nothing moved: nothing to look at
   Checker c(m);
   // The touched PFNs, ascending and without repeats.
   std::array<Pfn, TouchLog::kCapacity> pfns;
   unsigned n = 0;
   for (unsigned i = 0; i < log.n; i++)
     if (m.pfn_in_memmap(log.pfns[i])) pfns[n++] = log.pfns[i];
-  std::sort(pfns.begin(), pfns.begin() + n);
-  n = static_cast<unsigned>(std::unique(pfns.begin(), pfns.begin() + n) - pfns.begin());
+  if (!log.sorted) {
+    std::sort(pfns.begin(), pfns.begin() + n);
+    n = static_cast<unsigned>(std::unique(pfns.begin(), pfns.begin() + n) - pfns.begin());
+  }
 
   // The block holding each touched PFN. A touch at a pageblock boundary may be a
   // pageblock retype (set_pageblock_migratetype() and friends are called with aligned

@@ -244,9 +244,13 @@ std::optional<Finding> Reference::compare_incremental(const Machine& m) const {
   if (t.overflow) return compare_full(m);
   // An op touches a block's PFNs many times over (list links, merges, splits): compare
   // each block once, in PFN order.
-  std::array<Pfn, TouchLog::kCapacity> pfns;
-  std::copy(t.pfns, t.pfns + t.n, pfns.begin());
-  std::sort(pfns.begin(), pfns.begin() + t.n);
+  std::array<Pfn, TouchLog::kCapacity> sorted;
+  const Pfn* pfns = t.pfns;
+  if (!t.sorted) {
+    std::copy(t.pfns, t.pfns + t.n, sorted.begin());
+    std::sort(sorted.begin(), sorted.begin() + t.n);
+    pfns = sorted.data();
+  }
   Pfn covered = 0;  // tail pages below this belong to the block compared last
   for (unsigned i = 0; i < t.n; i++) {
     const Pfn pfn = pfns[i];

@@ -41,41 +41,42 @@ Runner::Runner(Config config, RunOptions options)
                    c.lowmem_reserve_ratio, c.percpu_pagelist_high_fraction};
   // Runs are a few dozen ops: one allocation per vector instead of a regrowth per
   // doubling (ASan's malloc is a sixth of the ops fuzzer's time).
-  ops_.reserve(64);
+  ops_.reserve(32);
   live_.reserve(64);
-  live_pos_.reserve(128);
-  freed_.reserve(64);
-  shadow_.reserve(128);
+  live_pos_.reserve(64);
+  freed_.reserve(32);
+  shadow_.reserve(64);
   Hooks& h = machine_->hooks();
   // Direct reclaim frees up to `reclaim` of the oldest live allocations.
   h.direct_reclaim = [this](Machine&, const ReclaimContext&) -> uint64_t {
     uint64_t pages = 0;
     for (unsigned n = 0; n < hooks_.reclaim; n++) {
-      uint32_t victim = UINT32_MAX;
-      for (uint32_t id : live_)
-        if (!shadow_.record(id).dm_changed && id < victim) victim = id;
+      const uint32_t victim = oldest_victim();
       if (victim == UINT32_MAX) break;
       pages += hook_free(victim);
     }
     return pages;
   };
-  h.zone_reclaimable_pages = [this](const Machine&, unsigned zone) -> uint64_t {
+  h.zone_reclaimable_pages = [this](const Machine& m, unsigned zone) -> uint64_t {
     if (!hooks_.reclaim) return 0;
-    uint64_t pages = 0;
-    for (uint32_t id : live_) {
-      const AllocRecord& r = shadow_.record(id);
-      if (r.zone == zone && !r.dm_changed) pages += uint64_t{1} << r.order;
+    // Asked per zone on every retry of the slow path: one pass over the live set per
+    // change of it, not one per question.
+    if (reclaimable_stale_) {
+      reclaimable_.assign(m.nr_zones(), 0);
+      for (uint32_t id : live_) {
+        const AllocRecord& r = shadow_.record(id);
+        if (!r.dm_changed && r.zone < reclaimable_.size()) reclaimable_[r.zone] += uint64_t{1} << r.order;
+      }
+      reclaimable_stale_ = false;
     }
-    return pages;
+    return zone < reclaimable_.size() ? reclaimable_[zone] : 0;
   };
   h.direct_compact = [this](Machine&, const ReclaimContext&) { return hooks_.compact; };
   // The OOM killer: by default the kernel's out_of_memory() with no killable task
   // (progress only for !__GFP_FS); with oom=kill the oldest live allocation dies.
   h.out_of_memory = [this](Machine&, const ReclaimContext& rc) -> bool {
     if (!hooks_.oom_kill) return !(rc.gfp & __GFP_FS);
-    uint32_t victim = UINT32_MAX;
-    for (uint32_t id : live_)
-      if (!shadow_.record(id).dm_changed && id < victim) victim = id;
+    const uint32_t victim = oldest_victim();
     return victim != UINT32_MAX && hook_free(victim) > 0;
   };
 }
@@ -93,6 +94,13 @@ AllocRequest request_of(const Op& op) {
   return req;
 }
 
+void Runner::add_live(uint32_t id) {
+  live_pos_.resize(id + 1, -1);
+  live_pos_[id] = static_cast<int32_t>(live_.size());
+  live_.push_back(id);
+  reclaimable_stale_ = true;
+}
+
 void Runner::remove_live(uint32_t id) {
   int32_t pos = live_pos_[id];
   uint32_t last = live_.back();
@@ -100,6 +108,15 @@ void Runner::remove_live(uint32_t id) {
   live_pos_[last] = pos;
   live_.pop_back();
   live_pos_[id] = -1;
+  reclaimable_stale_ = true;
+}
+
+uint32_t Runner::oldest_victim() {
+  // Ids only grow, so no id below the first live one ever becomes live again.
+  while (victim_scan_ < live_pos_.size() && live_pos_[victim_scan_] < 0) victim_scan_++;
+  for (uint32_t id = victim_scan_; id < live_pos_.size(); id++)
+    if (live_pos_[id] >= 0 && !shadow_.record(id).dm_changed) return id;
+  return UINT32_MAX;
 }
 
 uint64_t Runner::hook_free(uint32_t id) {
@@ -158,9 +175,7 @@ StepResult Runner::do_alloc(const Op& op) {
       std::optional<Finding> rf;
       if (options_.reference) rf = reference_.on_alloc(id, r.pfn, r.order);
       auto sf = shadow_.on_alloc(m, id, req, ctx, frozen, r, pre, e);
-      live_pos_.resize(id + 1, -1);
-      live_pos_[id] = static_cast<int32_t>(live_.size());
-      live_.push_back(id);
+      add_live(id);
       if (rf) return found(rf);
       if (sf && options_.shadow) return found(sf);
       break;
@@ -211,9 +226,7 @@ StepResult Runner::do_bulk(const Op& op) {
     std::optional<Finding> rf;
     if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
     auto sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
-    live_pos_.resize(id + 1, -1);
-    live_pos_[id] = static_cast<int32_t>(live_.size());
-    live_.push_back(id);
+    add_live(id);
     if (rf) return found(rf);
     if (sf && options_.shadow) return found(sf);
   }
@@ -347,6 +360,7 @@ StepResult Runner::do_dm_set(const Op& op) {
                                fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
                                "accepted", "refused", {rec.pfn}, rec.zone));
   shadow_.on_dm_set(id, op.present);
+  reclaimable_stale_ = true;
   return {};
 }
 
@@ -408,6 +422,7 @@ std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
     if (!f && options_.reference) f = reference_.compare_full(m);
     m.reset_touched();
   } else if (options_.check_every && n % options_.check_every == 0) {
+    m.sort_touched();  // once for both checks
     f = check_invariants_incremental(m);
     if (!f && options_.reference) f = reference_.compare_incremental(m);
     m.reset_touched();

@@ -82,7 +82,11 @@ class Runner {
   std::optional<Finding> after_op(size_t index, bool force_full);
   // Frees allocation `id` on behalf of a hook (reclaim, OOM kill). Returns pages freed.
   uint64_t hook_free(uint32_t id);
+  void add_live(uint32_t id);
   void remove_live(uint32_t id);
+  // The oldest live allocation whose owner has not changed its direct map (what
+  // reclaim and the OOM killer take), or UINT32_MAX.
+  uint32_t oldest_victim();
 
   std::vector<Op> ops_;
   // The config fields sysctl ops rewrite in the Machine, as booted (trace() restores
@@ -105,6 +109,9 @@ class Runner {
   HookSpec hooks_;
   std::string log_;
   int64_t hook_freed_pages_ = 0;
+  uint32_t victim_scan_ = 0;             // no live allocation has a smaller id
+  std::vector<uint64_t> reclaimable_;    // per zone: pages reclaim could free
+  bool reclaimable_stale_ = true;        // the live set changed since reclaimable_
   std::optional<Finding> hook_finding_;
 };
 
