@@ -79,10 +79,10 @@ uint64_t configured_cma_pages(const Machine& m, const Zone& z) {
 
 namespace {
 
-void check_free_counters(Checker& c, const Zone& z) {
+void check_free_counters(Checker& c, const Zone& z, unsigned orders) {
   const int zid = z.id;
   int64_t free_pages = 0, cma = 0, highatomic = 0;
-  for (unsigned k = 0; k < kNrPageOrdersLimit; k++) {
+  for (unsigned k = 0; k < orders; k++) {
     // Branch-free sums: this runs for every zone after every op.
     const FreeArea& area = z.free_area[k];
     uint64_t blocks = 0;
@@ -245,8 +245,8 @@ void check_watermarks(Checker& c, const Zone& z) {
 
 }  // namespace
 
-void check_zone_counters(Checker& c, const Zone& z) {
-  check_free_counters(c, z);
+void check_zone_counters(Checker& c, const Zone& z, unsigned orders) {
+  check_free_counters(c, z, std::min(orders, kNrPageOrdersLimit));
   check_highatomic_and_cma(c, z);
   check_pcp_counters(c, z);
   check_watermarks(c, z);
@@ -325,7 +325,7 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
   // Counters can only have moved in zones whose PFNs the op touched, unless a zone-wide
   // value changed (TouchLog::zones: sysctls, kswapd, pcp decay, boosts, zone flags).
   if (log.zones) {
-    for (unsigned id = 0; id < m.nr_zones(); id++) check_zone_counters(c, m.zone(id));
+    for (unsigned id = 0; id < m.nr_zones(); id++) check_zone_counters(c, m.zone(id), m.max_order() + 1);
   } else {
     int last = -1;
     for (unsigned i = 0; i < n; i++) {
@@ -333,7 +333,7 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
       if (id < 0 || id == last) continue;
       bool seen = false;
       for (unsigned j = 0; j < i && !seen; j++) seen = m.page_zone_id(pfns[j]) == id;
-      if (!seen) check_zone_counters(c, m.zone(id));
+      if (!seen) check_zone_counters(c, m.zone(id), m.max_order() + 1);
       last = id;
     }
   }

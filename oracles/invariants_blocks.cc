@@ -308,17 +308,24 @@ void check_pageblock(Checker& c, Pfn pfn) {
   const Machine& m = c.m();
   const Pfn start = pfn & ~(m.pageblock_nr_pages() - 1);
   const unsigned mt = m.get_pageblock_migratetype(start);
-  const int zid = m.page_zone_id(start);
   const bool cma = in_configured_cma(m, start);
-  if ((mt == MIGRATE_CMA) != cma && c.better(Inv::CmaBlocks, zid, start))
-    c.fail(Inv::CmaBlocks, zid, start, {start},
-           fmt::format("pageblock at pfn {:#x} is {} but {} a configured CMA area", start,
-                       migratetype_name(mt), cma ? "lies in" : "is outside"),
-           cma ? "MIGRATE_CMA" : "not MIGRATE_CMA", migratetype_name(mt));
-  if (m.pageblock_unmapped(start) && mt != MIGRATE_UNMOVABLE && c.better(Inv::DmBlocktype, zid, start))
-    c.fail(Inv::DmBlocktype, zid, start, {start},
-           fmt::format("unmapped pageblock at pfn {:#x} is {}", start, migratetype_name(mt)),
-           "MIGRATE_UNMOVABLE", migratetype_name(mt));
+  // The zone only names a violation: looked up when there is one (this runs for every
+  // pageblock in the full check).
+  if ((mt == MIGRATE_CMA) != cma) {
+    const int zid = m.page_zone_id(start);
+    if (c.better(Inv::CmaBlocks, zid, start))
+      c.fail(Inv::CmaBlocks, zid, start, {start},
+             fmt::format("pageblock at pfn {:#x} is {} but {} a configured CMA area", start,
+                         migratetype_name(mt), cma ? "lies in" : "is outside"),
+             cma ? "MIGRATE_CMA" : "not MIGRATE_CMA", migratetype_name(mt));
+  }
+  if (mt != MIGRATE_UNMOVABLE && m.pageblock_unmapped(start)) {
+    const int zid = m.page_zone_id(start);
+    if (c.better(Inv::DmBlocktype, zid, start))
+      c.fail(Inv::DmBlocktype, zid, start, {start},
+             fmt::format("unmapped pageblock at pfn {:#x} is {}", start, migratetype_name(mt)),
+             "MIGRATE_UNMOVABLE", migratetype_name(mt));
+  }
 }
 
 void walk_memmap(Checker& c, WalkState& ws) {

@@ -114,7 +114,10 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
 void check_head_links(Checker& c, Pfn head, int zone);
 // Counters of a zone: nr_free, NR_FREE_*, highatomic, CMA pages, pcp counts/high,
 // watermarks, lowmem_reserve, boost. O(orders * freetypes + cpus * pcp lists).
-void check_zone_counters(Checker& c, const Zone& z);
+// `orders`: the free_area orders looked at. The incremental check passes
+// MAX_PAGE_ORDER + 1: the allocator never reaches the orders above it, a block put
+// there is a touched PFN the block walk reports, and the full check reads them all.
+void check_zone_counters(Checker& c, const Zone& z, unsigned orders = kNrPageOrdersLimit);
 
 // Helpers shared by the files.
 inline bool is_head(PageState s) {

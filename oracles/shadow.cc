@@ -216,7 +216,8 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
 std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
                                         const AllocFlags* ctx, bool frozen, const AllocResult& r,
                                         const PreState& pre, const std::optional<Eligibility>& e) {
-  if (records_.size() <= id) records_.resize(id + 1);
+  if (records_.size() == id) records_.emplace_back();  // the usual case: the next id
+  else if (records_.size() < id) records_.resize(id + 1);
   AllocRecord& rec = records_[id];
   rec = AllocRecord{};
   rec.pfn = r.pfn;
