@@ -322,7 +322,10 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
   auto fallback = [&]() {
     b.used_fallback = true;
     AllocResult r = alloc_pages(req);
-    if (r.ok()) b.pfns.push_back(r.pfn);
+    if (r.ok()) {
+      b.pfns.push_back(r.pfn);
+      b.fallback_from_pcp = r.from_pcp;
+    }
     else if (b.pfns.empty()) b.status = r.status;
     return b;
   };

@@ -102,6 +102,7 @@ struct BulkResult {
   AllocError error = AllocError::None;
   std::vector<Pfn> pfns;  // order-0 pages, in the order the kernel's list holds them
   bool used_fallback = false;  // went through __alloc_pages for a single page
+  bool fallback_from_pcp = false;  // ...and that page came off a per-cpu list
 };
 
 // ---- hooks -------------------------------------------------------------------------

@@ -221,7 +221,9 @@ StepResult Runner::do_bulk(const Op& op) {
     r.status = AllocStatus::Ok;
     r.pfn = pfn;
     r.zone = static_cast<uint16_t>(std::max(0, m.page_zone_id(pfn)));
-    r.from_pcp = !b.used_fallback;
+    // The single-page fallback is an ordinary order-0 allocation: it too may be served
+    // from a per-cpu list (a page that sat there while its block became HIGHATOMIC).
+    r.from_pcp = b.used_fallback ? b.fallback_from_pcp : true;
     uint32_t id = next_id();
     std::optional<Finding> rf;
     if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
