@@ -1,6 +1,9 @@
 #include "alloc/config.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 
 #include <fmt/format.h>
 
@@ -67,7 +70,10 @@ std::string validate_config(const Config& c) {
     PfnRange r;
     size_t node, zone;
   };
-  std::vector<Span> spans;
+  std::array<std::byte, 32 * sizeof(Span)> scratch;  // no heap for the usual few zones
+  std::pmr::monotonic_buffer_resource arena(scratch.data(), scratch.size());
+  std::pmr::vector<Span> spans(&arena);
+  spans.reserve(nn * MAX_NR_ZONES);
   spans.reserve(nn * MAX_NR_ZONES);
   Pfn lo = ~Pfn{0}, hi = 0;
   // Each span started at or after the end of all earlier ones: then the quadratic

@@ -4,6 +4,9 @@
 #include "alloc/machine.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -168,7 +171,10 @@ void Machine::init_zones(const NumaTopology& topology) {
 
   // PFNs of the memmap outside every zone are holes; pageblocks start as straddling
   // until a zone claims them whole.
-  std::vector<PfnRange> spans;
+  // Boot scratch lives on the stack while it fits: every fuzz input boots a machine.
+  std::array<std::byte, 64 * sizeof(PfnRange)> scratch;
+  std::pmr::monotonic_buffer_resource arena(scratch.data(), scratch.size());
+  std::pmr::vector<PfnRange> spans(&arena);
   spans.reserve(nn * MAX_NR_ZONES);
   for (size_t n = 0; n < nn; n++) {
     NodeInfo& ni = nodes_[n];
@@ -258,7 +264,10 @@ void Machine::free_boot_memory(BootFrees how) {
     for (const ZoneConfig& zc : config_.nodes[n].zones) {
       if (!zc.pages) continue;
       Zone& z = zones_[n * MAX_NR_ZONES + zc.type];
-      std::vector<PfnRange> skip(zc.holes);
+      std::array<std::byte, 32 * sizeof(PfnRange)> scratch;
+      std::pmr::monotonic_buffer_resource arena(scratch.data(), scratch.size());
+      std::pmr::vector<PfnRange> skip(zc.holes.begin(), zc.holes.end(), &arena);
+      skip.reserve(zc.holes.size() + zc.reserved.size() + config_.cma.size() + 1);
       skip.insert(skip.end(), zc.reserved.begin(), zc.reserved.end());
       for (const PfnRange& r : config_.cma)
         if (r.overlaps(zc.span())) skip.push_back(r);

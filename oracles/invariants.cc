@@ -11,6 +11,7 @@
 #include "oracles/invariants.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -63,6 +64,14 @@ void Checker::fail(Inv inv, int zone, uint64_t key, std::vector<Pfn> pfns, const
   key_ = key;
 }
 
+unsigned orders_in_use(const Machine& m, const Zone& z) {
+  static constexpr FreeArea kUnused[kNrPageOrdersLimit] = {};
+  const unsigned used = m.max_order() + 1;
+  if (used >= kNrPageOrdersLimit) return kNrPageOrdersLimit;
+  const size_t rest = (kNrPageOrdersLimit - used) * sizeof(FreeArea);
+  return std::memcmp(&z.free_area[used], kUnused, rest) == 0 ? used : kNrPageOrdersLimit;
+}
+
 bool in_configured_cma(const Machine& m, Pfn pfn) {
   for (const PfnRange& r : m.config().cma)
     if (r.contains(pfn)) return true;
@@ -79,8 +88,9 @@ uint64_t configured_cma_pages(const Machine& m, const Zone& z) {
 
 namespace {
 
-void check_free_counters(Checker& c, const Zone& z, unsigned orders) {
+void check_free_counters(Checker& c, const Zone& z) {
   const int zid = z.id;
+  const unsigned orders = orders_in_use(c.m(), z);
   int64_t free_pages = 0, cma = 0, highatomic = 0;
   for (unsigned k = 0; k < orders; k++) {
     // Branch-free sums: this runs for every zone after every op.
@@ -245,8 +255,8 @@ void check_watermarks(Checker& c, const Zone& z) {
 
 }  // namespace
 
-void check_zone_counters(Checker& c, const Zone& z, unsigned orders) {
-  check_free_counters(c, z, std::min(orders, kNrPageOrdersLimit));
+void check_zone_counters(Checker& c, const Zone& z) {
+  check_free_counters(c, z);
   check_highatomic_and_cma(c, z);
   check_pcp_counters(c, z);
   check_watermarks(c, z);
@@ -325,7 +335,7 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
   // Counters can only have moved in zones whose PFNs the op touched, unless a zone-wide
   // value changed (TouchLog::zones: sysctls, kswapd, pcp decay, boosts, zone flags).
   if (log.zones) {
-    for (unsigned id = 0; id < m.nr_zones(); id++) check_zone_counters(c, m.zone(id), m.max_order() + 1);
+    for (unsigned id = 0; id < m.nr_zones(); id++) check_zone_counters(c, m.zone(id));
   } else {
     int last = -1;
     for (unsigned i = 0; i < n; i++) {
@@ -333,7 +343,7 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
       if (id < 0 || id == last) continue;
       bool seen = false;
       for (unsigned j = 0; j < i && !seen; j++) seen = m.page_zone_id(pfns[j]) == id;
-      if (!seen) check_zone_counters(c, m.zone(id), m.max_order() + 1);
+      if (!seen) check_zone_counters(c, m.zone(id));
       last = id;
     }
   }

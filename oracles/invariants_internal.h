@@ -114,10 +114,11 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
 void check_head_links(Checker& c, Pfn head, int zone);
 // Counters of a zone: nr_free, NR_FREE_*, highatomic, CMA pages, pcp counts/high,
 // watermarks, lowmem_reserve, boost. O(orders * freetypes + cpus * pcp lists).
-// `orders`: the free_area orders looked at. The incremental check passes
-// MAX_PAGE_ORDER + 1: the allocator never reaches the orders above it, a block put
-// there is a touched PFN the block walk reports, and the full check reads them all.
-void check_zone_counters(Checker& c, const Zone& z, unsigned orders = kNrPageOrdersLimit);
+void check_zone_counters(Checker& c, const Zone& z);
+// How many free_area orders the checks read: MAX_PAGE_ORDER + 1 while the areas above
+// it (which the allocator never uses) are exactly as booted - one comparison instead
+// of a load per list - and all of them otherwise.
+unsigned orders_in_use(const Machine& m, const Zone& z);
 
 // Helpers shared by the files.
 inline bool is_head(PageState s) {

@@ -155,7 +155,8 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
   if ((c.wants(Inv::ListLinks) || c.wants(Inv::ListFlag)) && !free_ok) {
     Cursor cs[kNrPageOrdersLimit * NR_FREETYPE_IDXS];
     unsigned n = 0;
-    for (unsigned k = 0; k < kNrPageOrdersLimit; k++)
+    const unsigned orders = orders_in_use(m, z);
+    for (unsigned k = 0; k < orders; k++)
       for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++)
         if (nonempty(z.free_area[k].free_list[ft]))
           cs[n++] = Cursor{&z.free_area[k].free_list[ft], kNil, kNil, 0, static_cast<uint16_t>(k),

@@ -371,7 +371,8 @@ void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& 
     uint64_t total = 0;
     const uint32_t zone_first = static_cast<uint32_t>(z.zone_start_pfn - m.start_pfn());
     const uint32_t span = static_cast<uint32_t>(z.spanned_pages);
-    for (unsigned o = 0; o < kNrPageOrdersLimit; o++)
+    const unsigned orders = orders_in_use(m, z);
+    for (unsigned o = 0; o < orders; o++)
       for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++) {
         const ListHead& l = z.free_area[o].free_list[ft];
         total += l.count;

@@ -208,6 +208,19 @@ TEST(invariants, nr_free_area_fires) {
   expect_fires(m, "INV-NR-FREE-AREA");
 }
 
+// inv-nr-free-area-2: Expect a count in a free_area above MAX_PAGE_ORDER (an order
+// the allocator never uses, which the counter check skips while it is untouched) to
+// be reported by both checks.
+TEST(invariants, nr_free_area_above_max_order_fires) {
+  Machine m(small_cfg());
+  warm(m);
+  expect_clean(m);
+  ASSERT_LT(m.max_order() + 1, kNrPageOrdersLimit);
+  MachineCorruptor c(m);
+  c.zone(zone_of(m, 0)).free_area[m.max_order() + 1].nr_free++;
+  expect_fires(m, "INV-NR-FREE-AREA");
+}
+
 // ---- types / hygiene ----------------------------------------------------------------
 
 // A free MAX_ORDER block outside CMA: four pageblocks in the small machine.
