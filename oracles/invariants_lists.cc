@@ -11,11 +11,13 @@ namespace buddycheck::inv_detail {
 namespace {
 
 // One list being walked.
+// No default member initializers: the cursor arrays below (a few hundred entries per
+// zone) are filled only as far as they are used, not constructed whole on every call.
 struct Cursor {
-  const ListHead* l = nullptr;
-  uint32_t prev = kNil, cur = kNil;
-  uint64_t n = 0;
-  uint16_t a = 0, b = 0;  // free lists: order, freetype; pcp lists: cpu, pindex
+  const ListHead* l;
+  uint32_t prev, cur;
+  uint64_t n;
+  uint16_t a, b;  // free lists: order, freetype; pcp lists: cpu, pindex
 };
 
 // Walks lists side by side, one entry of each per round: loads from different lists
