@@ -164,10 +164,10 @@ void check_pcp_counters(Checker& c, const Zone& z) {
   for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) {
     const PerCpuPages& pcp = m.pcp(z.id, cpu);
     if (c.wants(Inv::PcpCount)) {
-      // Independent partial sums: this runs for every zone and CPU after every op.
-      int64_t part[4] = {};
-      for (unsigned i = 0; i < NR_PCP_LISTS; i++) part[i % 4] += int64_t{pcp.lists[i].count} << c.pindex_order(i);
-      const int64_t pages = part[0] + part[1] + part[2] + part[3];
+      // One register accumulator: an array of partial sums indexed by i % 4 stays in
+      // memory and chains every add through a store and a load.
+      int64_t pages = 0;
+      for (unsigned i = 0; i < NR_PCP_LISTS; i++) pages += int64_t{pcp.lists[i].count} << c.pindex_order(i);
       if (pages != pcp.count && c.better(Inv::PcpCount, zid, cpu))
         c.fail(Inv::PcpCount, zid, cpu, {z.zone_start_pfn},
                fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count, pages),

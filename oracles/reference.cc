@@ -106,8 +106,14 @@ Reference::Reference(const Config& config) {
   base_ = lo & ~mask;
   const uint64_t n = ((hi + mask) & ~mask) - base_;
   state_.assign(n, static_cast<uint8_t>(State::Absent));
-  owner_.assign(n, kNoOwner);
-  zone_of_.assign(n, kNoZone);
+  // kNoOwner and kNoZone are all ones: a memset each, not an element-wise fill.
+  static_assert(kNoOwner == ~uint32_t{0} && kNoZone == uint16_t{0xffff});
+  owner_.resize(n);
+  zone_of_.resize(n);
+  if (n) {
+    std::memset(owner_.data(), 0xff, n * sizeof(uint32_t));
+    std::memset(zone_of_.data(), 0xff, n * sizeof(uint16_t));
+  }
   zone_free_.assign(config.nodes.size() * MAX_NR_ZONES, 0);
   for (size_t nid = 0; nid < config.nodes.size(); nid++) {
     for (const ZoneConfig& z : config.nodes[nid].zones) {
