@@ -43,8 +43,10 @@ Config decode_config(FuzzedDataProvider& fdp, uint8_t version) {
   const Pfn block = Pfn{1} << c.max_page_order;
   Pfn cursor = one_in(fdp, 4) ? block * fdp.ConsumeIntegralInRange<unsigned>(1, 4) : 0;
   uint64_t budget = kPageBudget * scale;
+  c.nodes.reserve(static_cast<size_t>(nodes));
   for (int n = 0; n < nodes; n++) {
     NodeConfig nc;
+    nc.zones.reserve(MAX_NR_ZONES);
     nc.memory_private = n > 0 && one_in(fdp, 4);
     nc.generic_initiator = one_in(fdp, 8);
     unsigned types = fdp.ConsumeIntegralInRange<unsigned>(0, 15);
@@ -90,6 +92,7 @@ Config decode_config(FuzzedDataProvider& fdp, uint8_t version) {
     }
   }
   int cpus = fdp.ConsumeIntegralInRange<int>(1, 4);
+  c.cpu_node.reserve(static_cast<size_t>(cpus));
   for (int i = 0; i < cpus; i++) c.cpu_node.push_back(fdp.ConsumeIntegralInRange<int>(0, nodes - 1));
   if (nodes > 1 && !one_in(fdp, 2)) {
     c.distance.assign(nodes, std::vector<unsigned>(nodes, 10));
