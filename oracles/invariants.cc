@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "oracles/cold.h"
 #include "oracles/invariants_internal.h"
 
 namespace buddycheck {
@@ -102,28 +103,36 @@ void check_free_counters(Checker& c, const Zone& z) {
     cma += int64_t{area.free_list[MIGRATE_CMA].count} << k;
     highatomic += int64_t{area.free_list[MIGRATE_HIGHATOMIC].count} << k;
     if (area.nr_free != blocks && c.better(Inv::NrFreeArea, zid, k))
-      c.fail(Inv::NrFreeArea, zid, k, {z.zone_start_pfn},
-             fmt::format("free_area[{}].nr_free is {} but its lists hold {} blocks", k, area.nr_free,
-                         blocks),
-             fmt::format("nr_free[{}] == {}", k, blocks), fmt::format("nr_free[{}] == {}", k, area.nr_free));
+      cold([&] {
+        c.fail(Inv::NrFreeArea, zid, k, {z.zone_start_pfn},
+               fmt::format("free_area[{}].nr_free is {} but its lists hold {} blocks", k, area.nr_free,
+                           blocks),
+               fmt::format("nr_free[{}] == {}", k, blocks), fmt::format("nr_free[{}] == {}", k, area.nr_free));
+      });
   }
   if (z.nr_free_pages != free_pages && c.better(Inv::NrFreePages, zid, 0))
-    c.fail(Inv::NrFreePages, zid, 0, {z.zone_start_pfn},
-           fmt::format("NR_FREE_PAGES is {} but the free lists hold {} pages", z.nr_free_pages,
-                       free_pages),
-           fmt::format("NR_FREE_PAGES == {}", free_pages), fmt::format("NR_FREE_PAGES == {}", z.nr_free_pages));
+    cold([&] {
+      c.fail(Inv::NrFreePages, zid, 0, {z.zone_start_pfn},
+             fmt::format("NR_FREE_PAGES is {} but the free lists hold {} pages", z.nr_free_pages,
+                         free_pages),
+             fmt::format("NR_FREE_PAGES == {}", free_pages), fmt::format("NR_FREE_PAGES == {}", z.nr_free_pages));
+    });
   if (z.nr_free_cma_pages != cma && c.better(Inv::NrFreeCma, zid, 0))
-    c.fail(Inv::NrFreeCma, zid, 0, {z.zone_start_pfn},
-           fmt::format("NR_FREE_CMA_PAGES is {} but the CMA lists hold {} pages", z.nr_free_cma_pages, cma),
-           fmt::format("NR_FREE_CMA_PAGES == {}", cma),
-           fmt::format("NR_FREE_CMA_PAGES == {}", z.nr_free_cma_pages));
+    cold([&] {
+      c.fail(Inv::NrFreeCma, zid, 0, {z.zone_start_pfn},
+             fmt::format("NR_FREE_CMA_PAGES is {} but the CMA lists hold {} pages", z.nr_free_cma_pages, cma),
+             fmt::format("NR_FREE_CMA_PAGES == {}", cma),
+             fmt::format("NR_FREE_CMA_PAGES == {}", z.nr_free_cma_pages));
+    });
   if (static_cast<int64_t>(z.nr_free_highatomic) != highatomic &&
       c.better(Inv::NrFreeHighatomic, zid, 0))
-    c.fail(Inv::NrFreeHighatomic, zid, 0, {z.zone_start_pfn},
-           fmt::format("nr_free_highatomic is {} but the HighAtomic lists hold {} pages",
-                       z.nr_free_highatomic, highatomic),
-           fmt::format("nr_free_highatomic == {}", highatomic),
-           fmt::format("nr_free_highatomic == {}", z.nr_free_highatomic));
+    cold([&] {
+      c.fail(Inv::NrFreeHighatomic, zid, 0, {z.zone_start_pfn},
+             fmt::format("nr_free_highatomic is {} but the HighAtomic lists hold {} pages",
+                         z.nr_free_highatomic, highatomic),
+             fmt::format("nr_free_highatomic == {}", highatomic),
+             fmt::format("nr_free_highatomic == {}", z.nr_free_highatomic));
+    });
 }
 
 void check_highatomic_and_cma(Checker& c, const Zone& z) {
@@ -141,20 +150,24 @@ void check_highatomic_and_cma(Checker& c, const Zone& z) {
         one_pct < pb ? 0 : limit - pb + std::max(pb, uint64_t{1} << m.max_order());
     const uint64_t r = z.nr_reserved_highatomic;
     if ((r > bound || r % pb) && c.better(Inv::HighatomicLimit, zid, 0))
-      c.fail(Inv::HighatomicLimit, zid, 0, {z.zone_start_pfn},
-             fmt::format("nr_reserved_highatomic {} {}", static_cast<int64_t>(r),
-                         r % pb ? "is not a multiple of pageblock_nr_pages" : "exceeds the reserve limit"),
-             fmt::format("multiple of {} in 0..{} (ALIGN(managed {} / 100, {}) = {})", pb, bound,
-                         z.managed_pages, pb, limit),
-             fmt::format("nr_reserved_highatomic == {}", static_cast<int64_t>(r)));
+      cold([&] {
+        c.fail(Inv::HighatomicLimit, zid, 0, {z.zone_start_pfn},
+               fmt::format("nr_reserved_highatomic {} {}", static_cast<int64_t>(r),
+                           r % pb ? "is not a multiple of pageblock_nr_pages" : "exceeds the reserve limit"),
+               fmt::format("multiple of {} in 0..{} (ALIGN(managed {} / 100, {}) = {})", pb, bound,
+                           z.managed_pages, pb, limit),
+               fmt::format("nr_reserved_highatomic == {}", static_cast<int64_t>(r)));
+      });
   }
   if (c.wants(Inv::CmaPages)) {
     const uint64_t want = configured_cma_pages(m, z);
     if (z.cma_pages != want && c.better(Inv::CmaPages, zid, 0))
-      c.fail(Inv::CmaPages, zid, 0, {z.zone_start_pfn},
-             fmt::format("cma_pages is {} but the zone holds {} configured CMA pageblocks", z.cma_pages,
-                         want / pb),
-             fmt::format("cma_pages == {}", want), fmt::format("cma_pages == {}", z.cma_pages));
+      cold([&] {
+        c.fail(Inv::CmaPages, zid, 0, {z.zone_start_pfn},
+               fmt::format("cma_pages is {} but the zone holds {} configured CMA pageblocks", z.cma_pages,
+                           want / pb),
+               fmt::format("cma_pages == {}", want), fmt::format("cma_pages == {}", z.cma_pages));
+      });
   }
 }
 
@@ -169,9 +182,11 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       int64_t pages = 0;
       for (unsigned i = 0; i < NR_PCP_LISTS; i++) pages += int64_t{pcp.lists[i].count} << c.pindex_order(i);
       if (pages != pcp.count && c.better(Inv::PcpCount, zid, cpu))
-        c.fail(Inv::PcpCount, zid, cpu, {z.zone_start_pfn},
-               fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count, pages),
-               fmt::format("pcp->count == {}", pages), fmt::format("pcp->count == {}", pcp.count));
+        cold([&] {
+          c.fail(Inv::PcpCount, zid, cpu, {z.zone_start_pfn},
+                 fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count, pages),
+                 fmt::format("pcp->count == {}", pages), fmt::format("pcp->count == {}", pcp.count));
+        });
     }
     if (c.wants(Inv::PcpHigh)) {
       // zone_set_pageset_high_and_batch() writes the zone's values into every pcp;
@@ -184,24 +199,24 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       const bool small = pcp.batch < 1 || pcp.high_min < (pcp.batch << 2) || pcp.high_max < (pcp.batch << 2);
       const bool unequal = fixed && pcp.high_min != pcp.high_max;
       const bool factor = pcp.alloc_factor > PCP_BATCH_SCALE_MAX;
-      std::string bad;
-      if (!(wrong_copy || small || unequal || factor)) {
-        // fine
-      } else if (wrong_copy)
-        bad = fmt::format("pcp high_min/high_max/batch {}/{}/{} but the zone's pageset is {}/{}/{}",
-                          pcp.high_min, pcp.high_max, pcp.batch, z.pageset_high_min,
-                          z.pageset_high_max, z.pageset_batch);
-      else if (small)
-        bad = fmt::format("high_min {} / high_max {} below 4 * batch {}", pcp.high_min, pcp.high_max,
-                          pcp.batch);
-      else if (unequal)
-        bad = fmt::format("high_min {} != high_max {} with percpu_pagelist_high_fraction {}", pcp.high_min,
-                          pcp.high_max, m.config().percpu_pagelist_high_fraction);
-      else
-        bad = fmt::format("alloc_factor {} > PCP_BATCH_SCALE_MAX {}", pcp.alloc_factor, PCP_BATCH_SCALE_MAX);
-      if (!bad.empty() && c.better(Inv::PcpHigh, zid, cpu))
+      if ((wrong_copy || small || unequal || factor) && c.better(Inv::PcpHigh, zid, cpu))
+        cold([&] {
+          std::string bad;
+        if (wrong_copy)
+          bad = fmt::format("pcp high_min/high_max/batch {}/{}/{} but the zone's pageset is {}/{}/{}",
+                            pcp.high_min, pcp.high_max, pcp.batch, z.pageset_high_min,
+                            z.pageset_high_max, z.pageset_batch);
+        else if (small)
+          bad = fmt::format("high_min {} / high_max {} below 4 * batch {}", pcp.high_min, pcp.high_max,
+                            pcp.batch);
+        else if (unequal)
+          bad = fmt::format("high_min {} != high_max {} with percpu_pagelist_high_fraction {}",
+                            pcp.high_min, pcp.high_max, m.config().percpu_pagelist_high_fraction);
+        else
+          bad = fmt::format("alloc_factor {} > PCP_BATCH_SCALE_MAX {}", pcp.alloc_factor, PCP_BATCH_SCALE_MAX);
         c.fail(Inv::PcpHigh, zid, cpu, {z.zone_start_pfn}, fmt::format("cpu {} {}", cpu, bad),
                "pageset values, highs >= 4 * batch, alloc_factor <= PCP_BATCH_SCALE_MAX", bad);
+        });
     }
   }
 }
@@ -215,23 +230,29 @@ void check_watermarks(Checker& c, const Zone& z) {
   };
   if (!(w[WMARK_MIN] <= w[WMARK_LOW] && w[WMARK_LOW] <= w[WMARK_HIGH] && w[WMARK_HIGH] <= w[WMARK_PROMO]) &&
       c.better(Inv::WmarkOrder, zid, 0))
-    c.fail(Inv::WmarkOrder, zid, 0, {z.zone_start_pfn}, "watermarks out of order: " + marks(),
-           "min <= low <= high <= promo", marks());
+    cold([&] {
+      c.fail(Inv::WmarkOrder, zid, 0, {z.zone_start_pfn}, "watermarks out of order: " + marks(),
+             "min <= low <= high <= promo", marks());
+    });
   if (!(w[WMARK_LOW] - w[WMARK_MIN] == w[WMARK_HIGH] - w[WMARK_LOW] &&
         w[WMARK_HIGH] - w[WMARK_LOW] == w[WMARK_PROMO] - w[WMARK_HIGH]) &&
       c.better(Inv::WmarkGaps, zid, 0))
-    c.fail(Inv::WmarkGaps, zid, 0, {z.zone_start_pfn}, "watermark steps differ: " + marks(),
-           "low - min == high - low == promo - high", marks());
+    cold([&] {
+      c.fail(Inv::WmarkGaps, zid, 0, {z.zone_start_pfn}, "watermark steps differ: " + marks(),
+             "low - min == high - low == promo - high", marks());
+    });
   if (c.wants(Inv::LowmemReserve)) {
     const uint64_t* r = z.lowmem_reserve;
     for (unsigned j = 0; j < MAX_NR_ZONES; j++) {
       bool bad = j <= z.type ? r[j] != 0 : r[j] < r[j - 1];
       if (bad && c.better(Inv::LowmemReserve, zid, j)) {
-        c.fail(Inv::LowmemReserve, zid, j, {z.zone_start_pfn},
-               fmt::format("lowmem_reserve[{}] = {} ({})", j, r[j],
-                           j <= z.type ? "must be 0 at or below the zone's own index"
-                                       : fmt::format("below lowmem_reserve[{}] = {}", j - 1, r[j - 1])),
-               j <= z.type ? "0" : fmt::format(">= {}", r[j - 1]), fmt::format("{}", r[j]));
+        cold([&] {
+          c.fail(Inv::LowmemReserve, zid, j, {z.zone_start_pfn},
+                 fmt::format("lowmem_reserve[{}] = {} ({})", j, r[j],
+                             j <= z.type ? "must be 0 at or below the zone's own index"
+                                         : fmt::format("below lowmem_reserve[{}] = {}", j - 1, r[j - 1])),
+                 j <= z.type ? "0" : fmt::format(">= {}", r[j - 1]), fmt::format("{}", r[j]));
+        });
         break;
       }
     }
@@ -245,11 +266,13 @@ void check_watermarks(Checker& c, const Zone& z) {
     const bool tiny = pb * 4 > z.managed_pages;
     const uint64_t cap = tiny ? 0 : pb * z.events.boost;
     if (z.watermark_boost > cap && c.better(Inv::BoostLimit, zid, 0))
-      c.fail(Inv::BoostLimit, zid, 0, {z.zone_start_pfn},
-             fmt::format("watermark_boost {} exceeds {}", z.watermark_boost, cap),
-             tiny ? "0 (zone below 4 pageblocks)"
-                  : fmt::format("<= {} ({} raises of {} pages)", cap, z.events.boost, pb),
-             fmt::format("watermark_boost == {}", z.watermark_boost));
+      cold([&] {
+        c.fail(Inv::BoostLimit, zid, 0, {z.zone_start_pfn},
+               fmt::format("watermark_boost {} exceeds {}", z.watermark_boost, cap),
+               tiny ? "0 (zone below 4 pageblocks)"
+                    : fmt::format("<= {} ({} raises of {} pages)", cap, z.events.boost, pb),
+               fmt::format("watermark_boost == {}", z.watermark_boost));
+      });
   }
 }
 
@@ -289,11 +312,13 @@ std::optional<Finding> full_check(const Machine& m, bool probes) {
       m.direct_map().nr_absent() != ws.expected_absent) {
     check_direct_map_exact(c);
     if (c.best_inv() > Inv::DmAlloc)  // the exact pass found nothing to name
-      c.fail(Inv::DmFree, -1, 0, {m.start_pfn()},
-             fmt::format("direct map holds {} absent pages, the blocks explain {}",
-                         m.direct_map().nr_absent(), ws.expected_absent),
-             fmt::format("{} absent pages", ws.expected_absent),
-             fmt::format("{} absent pages", m.direct_map().nr_absent()));
+      cold([&] {
+        c.fail(Inv::DmFree, -1, 0, {m.start_pfn()},
+               fmt::format("direct map holds {} absent pages, the blocks explain {}",
+                           m.direct_map().nr_absent(), ws.expected_absent),
+               fmt::format("{} absent pages", ws.expected_absent),
+               fmt::format("{} absent pages", m.direct_map().nr_absent()));
+      });
   }
   return c.take();
 }

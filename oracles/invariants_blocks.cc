@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "oracles/cold.h"
 #include "oracles/invariants_internal.h"
 
 namespace buddycheck::inv_detail {
@@ -28,10 +29,12 @@ bool dm_checks_wanted(const Checker& c) { return c.wants(Inv::DmFree) || c.wants
     if (dm.present(start + i) != absent) continue;
     const Pfn p = start + i;
     if (c.better(inv, zid, p))
-      c.fail(inv, zid, p, {p},
-             fmt::format("pfn {:#x} ({}) is {} the direct map", p, what, absent ? "in" : "missing from"),
-             absent ? "absent from the direct map" : "present in the direct map",
-             absent ? "present" : "absent");
+      cold([&] {
+        c.fail(inv, zid, p, {p},
+               fmt::format("pfn {:#x} ({}) is {} the direct map", p, what, absent ? "in" : "missing from"),
+               absent ? "absent from the direct map" : "present in the direct map",
+               absent ? "present" : "absent");
+      });
     return;
   }
 }
@@ -57,12 +60,14 @@ inline void dm_verify(Checker& c, WalkState& ws, Inv inv, int zid, Pfn start, ui
     if (pg.state == PageState::Tail) continue;
     const Pfn p = head + j;
     if (c.better(Inv::Partition, zid, p))
-      c.fail(Inv::Partition, zid, p, {p, head},
-             fmt::format("pfn {:#x} is a {} page inside the {} block at pfn {:#x} order {}", p,
-                         page_state_name(pg.state), page_state_name(m.page(head).state), head,
-                         m.page(head).order),
-             "a tail page (each PFN in exactly one block)",
-             fmt::format("{} state at pfn {:#x}", page_state_name(pg.state), p));
+      cold([&] {
+        c.fail(Inv::Partition, zid, p, {p, head},
+               fmt::format("pfn {:#x} is a {} page inside the {} block at pfn {:#x} order {}", p,
+                           page_state_name(pg.state), page_state_name(m.page(head).state), head,
+                           m.page(head).order),
+               "a tail page (each PFN in exactly one block)",
+               fmt::format("{} state at pfn {:#x}", page_state_name(pg.state), p));
+      });
     return;
   }
 }
@@ -107,11 +112,13 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
   const unsigned pbo = m.pageblock_order();
   if (c.wants(Inv::BuddyMeta) && (pg.refcount || pg.flags || pg.list >= NR_FREETYPE_IDXS) &&
       c.better(Inv::BuddyMeta, zid, h))
-    c.fail(Inv::BuddyMeta, zid, h, {h},
-           fmt::format("free block at pfn {:#x} order {} has refcount {} flags {:#x} list {}", h, order,
-                       pg.refcount, pg.flags, pg.list),
-           fmt::format("refcount 0, flags 0, list < {}", NR_FREETYPE_IDXS),
-           fmt::format("refcount {} flags {:#x} list {}", pg.refcount, pg.flags, pg.list));
+    cold([&] {
+      c.fail(Inv::BuddyMeta, zid, h, {h},
+             fmt::format("free block at pfn {:#x} order {} has refcount {} flags {:#x} list {}", h, order,
+                         pg.refcount, pg.flags, pg.list),
+             fmt::format("refcount 0, flags 0, list < {}", NR_FREETYPE_IDXS),
+             fmt::format("refcount {} flags {:#x} list {}", pg.refcount, pg.flags, pg.list));
+    });
   if (ws.tally) (*ws.tally)[zid].buddy_heads++;
   if (zid < 0) return;
   const Zone& z = m.zone(static_cast<unsigned>(zid));
@@ -127,20 +134,24 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
                          (m0 != mt && (!migratetype_is_mergeable(m0) || !migratetype_is_mergeable(mt)));
       const Inv inv = cross ? Inv::NoCrossMerge : Inv::MultiblockUniform;
       if (c.better(inv, zid, h))
-        c.fail(inv, zid, h, {h, p},
-               fmt::format("free block at pfn {:#x} order {} spans a {} pageblock at {:#x} and a {} one at {:#x}",
-                           h, order, freetype_name(ft0), h, freetype_name(ft), p),
-               fmt::format("every pageblock {}", freetype_name(ft0)),
-               fmt::format("pageblock at {:#x} is {}", p, freetype_name(ft)));
+        cold([&] {
+          c.fail(inv, zid, h, {h, p},
+                 fmt::format("free block at pfn {:#x} order {} spans a {} pageblock at {:#x} and a {} one at {:#x}",
+                             h, order, freetype_name(ft0), h, freetype_name(ft), p),
+                 fmt::format("every pageblock {}", freetype_name(ft0)),
+                 fmt::format("pageblock at {:#x} is {}", p, freetype_name(ft)));
+        });
       break;
     }
   }
   if (pg.list != ft0 && pg.list < NR_FREETYPE_IDXS && c.better(Inv::Hygiene, zid, h))
-    c.fail(Inv::Hygiene, zid, h, {h},
-           fmt::format("free block at pfn {:#x} order {} is on the {} list but its pageblock is {}", h,
-                       order, freetype_name(pg.list), freetype_name(ft0)),
-           fmt::format("free_list[{}]", freetype_name(ft0)),
-           fmt::format("free_list[{}]", freetype_name(pg.list)));
+    cold([&] {
+      c.fail(Inv::Hygiene, zid, h, {h},
+             fmt::format("free block at pfn {:#x} order {} is on the {} list but its pageblock is {}", h,
+                         order, freetype_name(pg.list), freetype_name(ft0)),
+             fmt::format("free_list[{}]", freetype_name(ft0)),
+             fmt::format("free_list[{}]", freetype_name(pg.list)));
+    });
 
   // Unmerged buddies, from either half (the pair is reported under its lower PFN).
   if (order < m.max_order() && c.wants(Inv::BuddyMerged)) {
@@ -150,11 +161,13 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
         mergeable_buddies(m, z, h, b, order)) {
       const Pfn lo = std::min(h, b), hi = std::max(h, b);
       if (c.better(Inv::BuddyMerged, zid, lo))
-        c.fail(Inv::BuddyMerged, zid, lo, {lo, hi},
-               fmt::format("free buddies at pfn {:#x} and {:#x} order {} ({} / {}) were not merged", lo, hi,
-                           order, freetype_name(m.page(lo).list), freetype_name(m.page(hi).list)),
-               fmt::format("one free block at pfn {:#x} order {}", lo, order + 1),
-               fmt::format("two order-{} blocks", order));
+        cold([&] {
+          c.fail(Inv::BuddyMerged, zid, lo, {lo, hi},
+                 fmt::format("free buddies at pfn {:#x} and {:#x} order {} ({} / {}) were not merged", lo, hi,
+                             order, freetype_name(m.page(lo).list), freetype_name(m.page(hi).list)),
+                 fmt::format("one free block at pfn {:#x} order {}", lo, order + 1),
+                 fmt::format("two order-{} blocks", order));
+        });
     }
   }
   if (dm_checks_wanted(c))
@@ -168,10 +181,12 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   if ((pg.refcount || pg.flags) && c.better(Inv::BuddyMeta, zid, h))
-    c.fail(Inv::BuddyMeta, zid, h, {h},
-           fmt::format("per-cpu free page at pfn {:#x} order {} has refcount {} flags {:#x}", h, order,
-                       pg.refcount, pg.flags),
-           "refcount 0, flags 0", fmt::format("refcount {} flags {:#x}", pg.refcount, pg.flags));
+    cold([&] {
+      c.fail(Inv::BuddyMeta, zid, h, {h},
+             fmt::format("per-cpu free page at pfn {:#x} order {} has refcount {} flags {:#x}", h, order,
+                         pg.refcount, pg.flags),
+             "refcount 0, flags 0", fmt::format("refcount {} flags {:#x}", pg.refcount, pg.flags));
+    });
   if (ws.tally) (*ws.tally)[zid].pcp_heads++;
   if (c.wants(Inv::PcpMember)) {
     std::string bad;
@@ -185,8 +200,10 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
                         pg.list >= NR_PCP_LISTS_MAPPED ? "unmapped" : "mapped",
                         m.pageblock_unmapped(h) ? "unmapped" : "mapped");
     if (!bad.empty() && c.better(Inv::PcpMember, zid, h))
-      c.fail(Inv::PcpMember, zid, h, {h}, fmt::format("per-cpu page at pfn {:#x}: {}", h, bad),
-             "a valid cpu, pindex matching order and bank", bad);
+      cold([&] {
+        c.fail(Inv::PcpMember, zid, h, {h}, fmt::format("per-cpu page at pfn {:#x}: {}", h, bad),
+               "a valid cpu, pindex matching order and bank", bad);
+      });
   }
   if (dm_checks_wanted(c))
     dm_verify(c, ws, Inv::DmFree, zid, h, size, m.pageblock_unmapped(h), "per-cpu");
@@ -198,9 +215,11 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   if (pg.refcount > 1 && c.better(Inv::BuddyMeta, zid, h))
-    c.fail(Inv::BuddyMeta, zid, h, {h},
-           fmt::format("allocated block at pfn {:#x} order {} has refcount {}", h, order, pg.refcount),
-           "refcount 0 (frozen) or 1", fmt::format("refcount {}", pg.refcount));
+    cold([&] {
+      c.fail(Inv::BuddyMeta, zid, h, {h},
+             fmt::format("allocated block at pfn {:#x} order {} has refcount {}", h, order, pg.refcount),
+             "refcount 0 (frozen) or 1", fmt::format("refcount {}", pg.refcount));
+    });
   if (!dm_checks_wanted(c)) return;
   const bool unmapped = pg.flags & PG_unmapped;
   const bool changed = pg.flags & PG_dm_changed;
@@ -208,11 +227,13 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   for (Pfn p = h; p < h + size; p += step) {
     if (m.pageblock_unmapped(p) == unmapped) continue;
     if (c.better(Inv::DmAlloc, zid, h))
-      c.fail(Inv::DmAlloc, zid, h, {h, p},
-             fmt::format("{} allocation at pfn {:#x} order {} lies in a {} pageblock at {:#x}",
-                         unmapped ? "unmapped" : "mapped", h, order, unmapped ? "mapped" : "unmapped", p),
-             unmapped ? "an unmapped pageblock" : "a mapped pageblock",
-             unmapped ? "a mapped pageblock" : "an unmapped pageblock");
+      cold([&] {
+        c.fail(Inv::DmAlloc, zid, h, {h, p},
+               fmt::format("{} allocation at pfn {:#x} order {} lies in a {} pageblock at {:#x}",
+                           unmapped ? "unmapped" : "mapped", h, order, unmapped ? "mapped" : "unmapped", p),
+               unmapped ? "an unmapped pageblock" : "a mapped pageblock",
+               unmapped ? "a mapped pageblock" : "an unmapped pageblock");
+      });
     break;
   }
   dm_verify(c, ws, Inv::DmAlloc, zid, h, size, unmapped != changed,
@@ -248,40 +269,50 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     const int zid = zone == kLookupZone ? m.page_zone_id(p) : zone;
     if (st == PageState::Tail) {
       if (c.better(Inv::Partition, zid, p))
-        c.fail(Inv::Partition, zid, p, {p},
-               fmt::format("pfn {:#x} is a tail page of no block (leaked or orphaned)", p),
-               "a block head, a tail inside a block, reserved or a hole", "orphan tail page");
+        cold([&] {
+          c.fail(Inv::Partition, zid, p, {p},
+                 fmt::format("pfn {:#x} is a tail page of no block (leaked or orphaned)", p),
+                 "a block head, a tail inside a block, reserved or a hole", "orphan tail page");
+        });
       return p + 1;
     }
     const unsigned order = pg.order;
     uint64_t size = 1;
     if (order > max_order) {
       if (c.better(Inv::BuddyAlign, zid, p))
-        c.fail(Inv::BuddyAlign, zid, p, {p},
-               fmt::format("{} block at pfn {:#x} has order {} > MAX_PAGE_ORDER {}", page_state_name(st), p,
-                           order, max_order),
-               fmt::format("order <= {}", max_order), fmt::format("order {}", order));
+        cold([&] {
+          c.fail(Inv::BuddyAlign, zid, p, {p},
+                 fmt::format("{} block at pfn {:#x} has order {} > MAX_PAGE_ORDER {}", page_state_name(st), p,
+                             order, max_order),
+                 fmt::format("order <= {}", max_order), fmt::format("order {}", order));
+        });
     } else {
       size = uint64_t{1} << order;
       if ((p & (size - 1)) && c.better(Inv::BuddyAlign, zid, p))
-        c.fail(Inv::BuddyAlign, zid, p, {p},
-               fmt::format("{} block at pfn {:#x} order {} is not aligned to {} pages", page_state_name(st), p,
-                           order, size),
-               fmt::format("pfn % {} == 0", size), fmt::format("pfn % {} == {}", size, p & (size - 1)));
+        cold([&] {
+          c.fail(Inv::BuddyAlign, zid, p, {p},
+                 fmt::format("{} block at pfn {:#x} order {} is not aligned to {} pages", page_state_name(st), p,
+                             order, size),
+                 fmt::format("pfn % {} == 0", size), fmt::format("pfn % {} == {}", size, p & (size - 1)));
+        });
     }
     Pfn end = p + size;
     if (zid < 0) {
       if (c.better(Inv::BuddyZone, zid, p))
-        c.fail(Inv::BuddyZone, zid, p, {p},
-               fmt::format("{} block at pfn {:#x} order {} lies outside every zone", page_state_name(st), p,
-                           order),
-               "inside a zone span", "no zone spans the head");
+        cold([&] {
+          c.fail(Inv::BuddyZone, zid, p, {p},
+                 fmt::format("{} block at pfn {:#x} order {} lies outside every zone", page_state_name(st), p,
+                             order),
+                 "inside a zone span", "no zone spans the head");
+        });
     } else if (end > m.zone(static_cast<unsigned>(zid)).zone_end_pfn() && c.better(Inv::BuddyZone, zid, p)) {
       const Zone& z = m.zone(static_cast<unsigned>(zid));
-      c.fail(Inv::BuddyZone, zid, p, {p},
-             fmt::format("{} block at pfn {:#x} order {} runs past the zone end {:#x}", page_state_name(st), p,
-                         order, z.zone_end_pfn()),
-             fmt::format("block end <= {:#x}", z.zone_end_pfn()), fmt::format("block end {:#x}", end));
+      cold([&] {
+        c.fail(Inv::BuddyZone, zid, p, {p},
+               fmt::format("{} block at pfn {:#x} order {} runs past the zone end {:#x}", page_state_name(st), p,
+                           order, z.zone_end_pfn()),
+               fmt::format("block end <= {:#x}", z.zone_end_pfn()), fmt::format("block end {:#x}", end));
+      });
     }
     if (end > mem_end) end = mem_end;
     size = end - p;
@@ -314,17 +345,21 @@ void check_pageblock(Checker& c, Pfn pfn) {
   if ((mt == MIGRATE_CMA) != cma) {
     const int zid = m.page_zone_id(start);
     if (c.better(Inv::CmaBlocks, zid, start))
-      c.fail(Inv::CmaBlocks, zid, start, {start},
-             fmt::format("pageblock at pfn {:#x} is {} but {} a configured CMA area", start,
-                         migratetype_name(mt), cma ? "lies in" : "is outside"),
-             cma ? "MIGRATE_CMA" : "not MIGRATE_CMA", migratetype_name(mt));
+      cold([&] {
+        c.fail(Inv::CmaBlocks, zid, start, {start},
+               fmt::format("pageblock at pfn {:#x} is {} but {} a configured CMA area", start,
+                           migratetype_name(mt), cma ? "lies in" : "is outside"),
+               cma ? "MIGRATE_CMA" : "not MIGRATE_CMA", migratetype_name(mt));
+      });
   }
   if (mt != MIGRATE_UNMOVABLE && m.pageblock_unmapped(start)) {
     const int zid = m.page_zone_id(start);
     if (c.better(Inv::DmBlocktype, zid, start))
-      c.fail(Inv::DmBlocktype, zid, start, {start},
-             fmt::format("unmapped pageblock at pfn {:#x} is {}", start, migratetype_name(mt)),
-             "MIGRATE_UNMOVABLE", migratetype_name(mt));
+      cold([&] {
+        c.fail(Inv::DmBlocktype, zid, start, {start},
+               fmt::format("unmapped pageblock at pfn {:#x} is {}", start, migratetype_name(mt)),
+               "MIGRATE_UNMOVABLE", migratetype_name(mt));
+      });
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "oracles/cold.h"
 #include "oracles/invariants_internal.h"
 
 namespace buddycheck::inv_detail {
@@ -38,7 +39,9 @@ uint64_t walk_lists(Checker& c, int zid, Cursor* cs, unsigned active, Name&& nam
   auto broken = [&](const Cursor& k, Pfn at, const std::string& what, const std::string& expected,
                     const std::string& actual) {
     if (c.better(Inv::ListLinks, zid, at))
-      c.fail(Inv::ListLinks, zid, at, {at}, fmt::format("{}: {}", name(k), what), expected, actual);
+      cold([&] {
+        c.fail(Inv::ListLinks, zid, at, {at}, fmt::format("{}: {}", name(k), what), expected, actual);
+      });
   };
   uint64_t total = 0;
   for (unsigned i = 0; i < active; i++) {
@@ -136,16 +139,20 @@ void find_unlinked_head(Checker& c, const Zone& z, PageState state, Inv inv) {
     const ListHead* l = list_of(m, p, z.id);
     if (l && links_ok(m, *l, p)) continue;
     if (c.better(inv, z.id, p))
-      c.fail(inv, z.id, p, {p},
-             fmt::format("{} head at pfn {:#x} order {} is not on its list", page_state_name(state), p, pg.order),
-             "linked into the list its fields name", "not linked");
+      cold([&] {
+        c.fail(inv, z.id, p, {p},
+               fmt::format("{} head at pfn {:#x} order {} is not on its list", page_state_name(state), p, pg.order),
+               "linked into the list its fields name", "not linked");
+      });
     return;
   }
   if (c.better(inv, z.id, z.zone_end_pfn()))
-    c.fail(inv, z.id, z.zone_end_pfn(), {z.zone_start_pfn},
-           fmt::format("the zone's {} lists and its {} heads differ in number", page_state_name(state),
-                       page_state_name(state)),
-           "one list entry per head", "counts differ");
+    cold([&] {
+      c.fail(inv, z.id, z.zone_end_pfn(), {z.zone_start_pfn},
+             fmt::format("the zone's {} lists and its {} heads differ in number", page_state_name(state),
+                         page_state_name(state)),
+             "one list entry per head", "counts differ");
+    });
 }
 
 }  // namespace
@@ -168,12 +175,14 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
       const Page& pg = m.page(p);
       if (pg.state == PageState::Buddy && pg.order == k.a && pg.list == k.b && z.spans(p)) return;
       if (c.better(Inv::ListFlag, zid, p))
-        c.fail(Inv::ListFlag, zid, p, {p},
-               fmt::format("pfn {:#x} on free_area[{}].free_list[{}] is a {} page order {} list {} of {}", p, k.a,
-                           freetype_name(k.b), page_state_name(pg.state), pg.order, pg.list,
-                           zone_str(m, m.page_zone_id(p))),
-               fmt::format("a Buddy head of order {} list {} in this zone", k.a, k.b),
-               fmt::format("{} order {} list {}", page_state_name(pg.state), pg.order, pg.list));
+        cold([&] {
+          c.fail(Inv::ListFlag, zid, p, {p},
+                 fmt::format("pfn {:#x} on free_area[{}].free_list[{}] is a {} page order {} list {} of {}", p, k.a,
+                             freetype_name(k.b), page_state_name(pg.state), pg.order, pg.list,
+                             zone_str(m, m.page_zone_id(p))),
+                 fmt::format("a Buddy head of order {} list {} in this zone", k.a, k.b),
+                 fmt::format("{} order {} list {}", page_state_name(pg.state), pg.order, pg.list));
+        });
     });
     if (members != t.buddy_heads && c.wants(Inv::ListFlag))
       find_unlinked_head(c, z, PageState::Buddy, Inv::ListFlag);
@@ -189,11 +198,13 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
       if (pg.state == PageState::Pcp && pg.cpu == k.a && pg.list == k.b && pg.order == order && z.spans(p))
         return;
       if (c.better(Inv::PcpMember, zid, p))
-        c.fail(Inv::PcpMember, zid, p, {p},
-               fmt::format("pfn {:#x} on cpu {} pcp lists[{}] is a {} page order {} cpu {} pindex {}", p, k.a, k.b,
-                           page_state_name(pg.state), pg.order, pg.cpu, pg.list),
-               fmt::format("a Pcp head of order {} cpu {} pindex {} in this zone", order, k.a, k.b),
-               fmt::format("{} order {} cpu {} pindex {}", page_state_name(pg.state), pg.order, pg.cpu, pg.list));
+        cold([&] {
+          c.fail(Inv::PcpMember, zid, p, {p},
+                 fmt::format("pfn {:#x} on cpu {} pcp lists[{}] is a {} page order {} cpu {} pindex {}", p, k.a, k.b,
+                             page_state_name(pg.state), pg.order, pg.cpu, pg.list),
+                 fmt::format("a Pcp head of order {} cpu {} pindex {} in this zone", order, k.a, k.b),
+                 fmt::format("{} order {} cpu {} pindex {}", page_state_name(pg.state), pg.order, pg.cpu, pg.list));
+        });
     };
     uint64_t members = 0;
     unsigned n = 0;
@@ -211,9 +222,11 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
       find_unlinked_head(c, z, PageState::Pcp, Inv::PcpMember);
   }
   if (t.block_pages != z.managed_pages && c.better(Inv::Partition, zid, z.zone_end_pfn()))
-    c.fail(Inv::Partition, zid, z.zone_end_pfn(), {z.zone_start_pfn},
-           fmt::format("blocks cover {} pages but the zone manages {}", t.block_pages, z.managed_pages),
-           fmt::format("{} pages in blocks", z.managed_pages), fmt::format("{} pages in blocks", t.block_pages));
+    cold([&] {
+      c.fail(Inv::Partition, zid, z.zone_end_pfn(), {z.zone_start_pfn},
+             fmt::format("blocks cover {} pages but the zone manages {}", t.block_pages, z.managed_pages),
+             fmt::format("{} pages in blocks", z.managed_pages), fmt::format("{} pages in blocks", t.block_pages));
+    });
 }
 
 void check_head_links(Checker& c, Pfn head, int zid) {
@@ -223,10 +236,12 @@ void check_head_links(Checker& c, Pfn head, int zid) {
   const Page& p = m.page(head);
   const Inv inv = p.state == PageState::Buddy ? Inv::ListFlag : Inv::PcpMember;
   if (c.better(inv, zid, head))
-    c.fail(inv, zid, head, {head},
-           fmt::format("{} head at pfn {:#x} order {} is not linked into its list", page_state_name(p.state),
-                       head, p.order),
-           "neighbours (or the list head/tail) point back at it", "links disagree");
+    cold([&] {
+      c.fail(inv, zid, head, {head},
+             fmt::format("{} head at pfn {:#x} order {} is not linked into its list", page_state_name(p.state),
+                         head, p.order),
+             "neighbours (or the list head/tail) point back at it", "links disagree");
+    });
 }
 
 }  // namespace buddycheck::inv_detail

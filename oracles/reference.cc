@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
+#include "oracles/cold.h"
 #include "oracles/eligibility.h"
 
 namespace buddycheck {
@@ -148,14 +149,16 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
     const Pfn p = pfn + i;
     const State s = state(p);
     if (s == State::Free) continue;
-    std::string held = state_name(s);
+    return cold([&] {
+      std::string held = state_name(s);
     if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
     const int zone = (p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone)
                          ? zone_of_[p - base_] : -1;
     return check_finding(Check::RefOverlap,
-                         fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
-                                     pfn, order, p, held),
+                       fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
+                                   pfn, order, p, held),
                          "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
+    });
   }
   for (uint64_t i = 0; i < n; i++) {
     const uint64_t k = pfn + i - base_;
@@ -209,7 +212,7 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
                                  : std::string(state_name(s));
   };
   if (b.head == kNoPfn) {
-    if (ref.state(pfn) != b.state) return finding(pfn, machine_str(b, pfn), ref_str(pfn));
+    if (ref.state(pfn) != b.state) return cold([&] { return finding(pfn, machine_str(b, pfn), ref_str(pfn)); });
     return std::nullopt;
   }
   const uint64_t n = uint64_t{1} << b.order;
@@ -218,15 +221,17 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
     for (uint64_t i = 0; i < n; i++) {
       const Pfn p = b.head + i;
       if (ref.state(p) != State::Allocated || ref.owner(p) != ref.owner(b.head))
-        return finding(p, machine_str(b, p), ref_str(p));
+        return cold([&] { return finding(p, machine_str(b, p), ref_str(p)); });
     }
-    return finding(b.head, machine_str(b, b.head),
-                   fmt::format("allocation {} is not exactly {:#x}-{:#x}", ref.owner(b.head), b.head, b.head + n));
+    return cold([&] {
+      return finding(b.head, machine_str(b, b.head),
+                     fmt::format("allocation {} is not exactly {:#x}-{:#x}", ref.owner(b.head), b.head, b.head + n));
+    });
   }
   if (b.state == State::Free)
     for (uint64_t i = 0; i < n; i++)
       if (ref.state(b.head + i) != State::Free)
-        return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i));
+        return cold([&] { return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i)); });
   return std::nullopt;
 }
 
@@ -236,12 +241,14 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
     const int64_t machine = m.zone(z).nr_free_pages + pcp;
     if (machine == static_cast<int64_t>(zone_free[z])) continue;
-    return check_finding(Check::RefFreeCount,
-                         fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
-                                     zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
-                                     zone_free[z]),
-                         fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
-                         static_cast<int>(z));
+    return cold([&] {
+      return check_finding(Check::RefFreeCount,
+                           fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
+                                       zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
+                                       zone_free[z]),
+                           fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
+                           static_cast<int>(z));
+    });
   }
   return std::nullopt;
 }
@@ -354,11 +361,13 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
     if (auto f = compare_around(*this, m, p, machine_block(m, p), zone_of_, base_)) return f;
     const int zone = p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone
                          ? zone_of_[p - base_] : -1;
-    return check_finding(Check::RefState,
-                         fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
-                                     p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r),
-                                     owner(p)),
-                         state_name(r), state_name(b.state), {p}, zone);
+    return cold([&] {
+      return check_finding(Check::RefState,
+                           fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
+                                       p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r),
+                                       owner(p)),
+                           state_name(r), state_name(b.state), {p}, zone);
+    });
   }
   return compare_counts(m, zone_free_);
 }
@@ -396,14 +405,16 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
         const bool flip = ft == FREETYPE_UNMAPPED_IDX && !e->unmapped && e->flip_ok && k >= flip_order;
         if (!e->list_ok[ft] && !flip) continue;
         const Pfn block = m.pfn_of_index(l.head);
-        return check_finding(Check::LiveFail,
-                             fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
-                                         "block at pfn {:#x}",
-                                         request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
-                             "the allocation succeeds",
-                             fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
-                                         w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
-                             {block}, zid);
+        return cold([&] {
+          return check_finding(Check::LiveFail,
+                               fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
+                                           "block at pfn {:#x}",
+                                           request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
+                               "the allocation succeeds",
+                               fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
+                                           w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
+                               {block}, zid);
+        });
       }
     }
   }

@@ -23,6 +23,13 @@ StepResult err(std::string msg) {
   return s;
 }
 
+// The same, formatted out of line (oracles/cold.h): the message's temporaries stay out
+// of the per-op functions' stack frames.
+template <class... Args>
+[[gnu::noinline, gnu::cold]] StepResult errf(fmt::format_string<Args...> f, Args... args) {
+  return err(fmt::vformat(f, fmt::make_format_args(args...)));
+}
+
 StepResult found(std::optional<Finding> f) {
   StepResult s;
   s.finding = std::move(f);
@@ -195,7 +202,7 @@ StepResult Runner::do_alloc(const Op& op) {
 
 StepResult Runner::do_bulk(const Op& op) {
   Machine& m = *machine_;
-  if (op.count > (1u << 16)) return err(fmt::format("alloc_bulk count {} is larger than 65536", op.count));
+  if (op.count > (1u << 16)) return errf("alloc_bulk count {} is larger than 65536", op.count);
   AllocRequest req = request_of(op);
   req.order = 0;
   PreState& pre = pre_;
@@ -240,8 +247,8 @@ StepResult Runner::do_bulk(const Op& op) {
 
 StepResult Runner::do_free(const Op& op, uint32_t id) {
   Machine& m = *machine_;
-  if (id >= next_id() || live_pos_[id] < 0) return err(fmt::format("id {} is not a live allocation", id));
-  if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+  if (id >= next_id() || live_pos_[id] < 0) return errf("id {} is not a live allocation", id);
+  if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
   const AllocRecord& rec = shadow_.record(id);
   if (options_.shadow)
     if (auto f = shadow_.verify_paint(m, id)) return found(f);
@@ -274,14 +281,14 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
 
 StepResult Runner::do_bad_free(const Op& op) {
   Machine& m = *machine_;
-  if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+  if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
   auto live = [&](uint64_t id) { return id < next_id() && live_pos_[id] >= 0; };
   Pfn pfn;
   unsigned order;
   bool frozen = false;
   switch (op.bad) {
     case BadFreeKind::double_free: {
-      if (op.id >= next_id() || live(op.id)) return err(fmt::format("id {} is not a freed allocation", op.id));
+      if (op.id >= next_id() || live(op.id)) return errf("id {} is not a freed allocation", op.id);
       const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
       // Someone else owns that block now: freeing it is legal, not a double free.
       if (reference_.is_allocation(rec.pfn, rec.order)) {
@@ -295,7 +302,7 @@ StepResult Runner::do_bad_free(const Op& op) {
     case BadFreeKind::wrong_order:
     case BadFreeKind::tail:
     case BadFreeKind::refcount: {
-      if (!live(op.id)) return err(fmt::format("id {} is not a live allocation", op.id));
+      if (!live(op.id)) return errf("id {} is not a live allocation", op.id);
       const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
       pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
       if (op.bad == BadFreeKind::wrong_order) {
@@ -349,12 +356,12 @@ StepResult Runner::do_sysctl(const Op& op) {
       ok = op.value <= INT32_MAX && m.set_percpu_pagelist_high_fraction(v);
       break;
   }
-  if (!ok) return err(fmt::format("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key), op.value));
+  if (!ok) return errf("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key), op.value);
   return {};
 }
 
 StepResult Runner::do_dm_set(const Op& op) {
-  if (op.id >= next_id() || live_pos_[op.id] < 0) return err(fmt::format("id {} is not a live allocation", op.id));
+  if (op.id >= next_id() || live_pos_[op.id] < 0) return errf("id {} is not a live allocation", op.id);
   uint32_t id = static_cast<uint32_t>(op.id);
   const AllocRecord& rec = shadow_.record(id);
   if (!machine_->owner_set_direct_map(rec.pfn, rec.order, op.present))
@@ -382,20 +389,20 @@ StepResult Runner::step(const Op& op) {
     case OpKind::Hooks: hooks_ = op.hooks; break;
     case OpKind::DmSet: s = do_dm_set(op); break;
     case OpKind::Drain:
-      if (op.zone >= static_cast<int>(m.nr_zones())) return err(fmt::format("zone {} does not exist", op.zone));
+      if (op.zone >= static_cast<int>(m.nr_zones())) return errf("zone {} does not exist", op.zone);
       if (op.all) {
         m.drain_all_pages(op.zone);
       } else {
-        if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+        if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
         m.drain_local_pages(op.cpu, op.zone);
       }
       break;
     case OpKind::Kswapd:
-      if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes())) return err(fmt::format("node {} does not exist", op.node));
+      if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes())) return errf("node {} does not exist", op.node);
       m.kswapd_balance(op.node);
       break;
     case OpKind::DecayPcp:
-      if (op.cpu >= m.nr_cpus()) return err(fmt::format("cpu {} does not exist", op.cpu));
+      if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
       m.decay_pcp_high(op.cpu);
       break;
     case OpKind::Check: force_full = true; break;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
+#include "oracles/cold.h"
 
 namespace buddycheck {
 
@@ -59,60 +60,80 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
 
   // #24 order/containment first: everything below reads per-page state.
   if (r.order != req.order)
-    return check_finding(Check::ShadowOrder,
-                         fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
-                         fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
+    return cold([&] {
+      return check_finding(Check::ShadowOrder,
+                           fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
+                           fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
+    });
   if (!m.pfn_in_memmap(pfn) || !m.pfn_in_memmap(pfn + n - 1))
-    return check_finding(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
-                         "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
+    return cold([&] {
+      return check_finding(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
+                           "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
+    });
   const int zid = span_zone(m, pfn);
   if (pfn & (n - 1) || zid < 0 || span_zone(m, pfn + n - 1) != zid || r.zone != zid) {
-    std::string actual = pfn & (n - 1) ? fmt::format("pfn {:#x} is not {}-page aligned", pfn, n)
-                         : zid < 0     ? fmt::format("pfn {:#x} lies in no zone", pfn)
-                         : r.zone != zid
-                             ? fmt::format("result names zone {} but the block lies in {}", r.zone, where(m, zid))
-                             : fmt::format("block {:#x}-{:#x} crosses the end of {}", pfn, pfn + n, where(m, zid));
-    return check_finding(Check::ShadowOrder,
-                         fmt::format("{} returned a bad block at pfn {:#x}: {}", what(), pfn, actual),
-                         "2^order pages, aligned, inside one zone", actual, {pfn}, zid);
+    return cold([&] {
+      std::string actual = pfn & (n - 1) ? fmt::format("pfn {:#x} is not {}-page aligned", pfn, n)
+                           : zid < 0     ? fmt::format("pfn {:#x} lies in no zone", pfn)
+                           : r.zone != zid
+                               ? fmt::format("result names zone {} but the block lies in {}", r.zone, where(m, zid))
+                               : fmt::format("block {:#x}-{:#x} crosses the end of {}", pfn, pfn + n, where(m, zid));
+      return check_finding(Check::ShadowOrder,
+                           fmt::format("{} returned a bad block at pfn {:#x}: {}", what(), pfn, actual),
+                           "2^order pages, aligned, inside one zone", actual, {pfn}, zid);
+    });
   }
   const Zone& z = m.zone(zid);
   auto at = [&] { return fmt::format("pfn {:#x} ({})", pfn, where(m, zid)); };
 
   // #17 zone index.
   if (z.type > e.highest_zoneidx)
-    return check_finding(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what(), at(),
-                                               zone_name(e.highest_zoneidx)),
-                         fmt::format("zone <= {}", zone_name(e.highest_zoneidx)), zone_name(z.type), {pfn}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what(), at(),
+                                                 zone_name(e.highest_zoneidx)),
+                           fmt::format("zone <= {}", zone_name(e.highest_zoneidx)), zone_name(z.type), {pfn}, zid);
+    });
   // #18 node: THISNODE, nodemask, cpuset.
   if ((e.gfp & __GFP_THISNODE) && z.node != e.preferred_nid)
-    return check_finding(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
-                         fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
+                           fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
+    });
   if (req.nodemask && !e.nodemask_may_be_ignored && !req.nodemask->test(z.node))
-    return check_finding(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what(), at()),
-                         fmt::format("node in {}", nodemask_to_string(*req.nodemask)),
-                         fmt::format("node {}", z.node), {pfn}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what(), at()),
+                           fmt::format("node in {}", nodemask_to_string(*req.nodemask)),
+                           fmt::format("node {}", z.node), {pfn}, zid);
+    });
   if (!e.cpuset_may_be_ignored && !spec_cpuset_node_allowed(z.node, e.gfp, req.task))
-    return check_finding(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
-                         fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
-                         fmt::format("node {}", z.node), {pfn}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
+                           fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
+                           fmt::format("node {}", z.node), {pfn}, zid);
+    });
   // #19 CMA only for movable requests.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_CMA); b != kNoPfn && !e.cma_ok)
-    return check_finding(Check::ShadowCma,
-                         fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(), b, where(m, zid)),
-                         "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowCma,
+                           fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(), b, where(m, zid)),
+                           "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
+    });
   // #20 private nodes: __GFP_PRIVATE/managed_node, and only through the zonelist
   // (§8.4: a private node outside the preferred node's zonelist is never reached).
   if (m.node(z.node).has(N_MEMORY_PRIVATE)) {
     if (!e.private_ok)
-      return check_finding(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what(), at()),
-                           "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
-                           fmt::format("private node {}", z.node), {pfn}, zid);
+      return cold([&] {
+        return check_finding(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what(), at()),
+                             "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
+                             fmt::format("private node {}", z.node), {pfn}, zid);
+      });
     if (std::find(e.zones_relaxed.begin(), e.zones_relaxed.end(), zid) == e.zones_relaxed.end())
-      return check_finding(Check::ShadowPrivate,
-                           fmt::format("{} got {} on a private node outside node {}'s zonelist",
-                                       what(), at(), e.preferred_nid),
-                           "a zone of the request's zonelist", fmt::format("private node {}", z.node), {pfn}, zid);
+      return cold([&] {
+        return check_finding(Check::ShadowPrivate,
+                             fmt::format("{} got {} on a private node outside node {}'s zonelist",
+                                         what(), at(), e.preferred_nid),
+                             "a zone of the request's zonelist", fmt::format("private node {}", z.node), {pfn}, zid);
+      });
   }
   // #21 direct map: unmapped requests get unmapped blocks, mapped ones present pages.
   {
@@ -120,13 +141,15 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     const char* why = "pageblock flag";
     if (bad == kNoPfn) bad = dm_differs(m, pfn, n, !e.unmapped), why = "direct map";
     if (bad != kNoPfn)
-      return check_finding(Check::ShadowUnmapped,
-                           fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what(),
-                              e.unmapped ? "unmapped" : "mapped", at(), why,
-                              e.unmapped ? "mapped" : "unmapped", bad),
-                           e.unmapped ? "unmapped block, absent from the direct map"
-                                      : "pages present in the direct map",
-                           fmt::format("{} of pfn {:#x}", why, bad), {bad}, zid);
+      return cold([&] {
+        return check_finding(Check::ShadowUnmapped,
+                             fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what(),
+                                e.unmapped ? "unmapped" : "mapped", at(), why,
+                                e.unmapped ? "mapped" : "unmapped", bad),
+                             e.unmapped ? "unmapped block, absent from the direct map"
+                                        : "pages present in the direct map",
+                             fmt::format("{} of pfn {:#x}", why, bad), {bad}, zid);
+      });
   }
   // #22 min watermark on an upper bound of what was free before the op: NR_FREE_PAGES,
   // plus pcp pages a drain could return, plus what hooks freed; CMA pages only count
@@ -138,12 +161,14 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     WatermarkCheck w = spec_watermark_check(m, z, r.order, z.watermark[WMARK_MIN], e.highest_zoneidx,
                                             e.permissive_flags, upper, 0, cma, false);
     if (!w.ok)
-      return check_finding(Check::ShadowWatermark,
-                           fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
-                           fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
-                           fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
-                              w.usable, pre.nr_free[zid], pre.pcp_pages[zid], pre.freed_during_op),
-                           {pfn}, zid);
+      return cold([&] {
+        return check_finding(Check::ShadowWatermark,
+                             fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
+                             fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
+                             fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
+                                w.usable, pre.nr_free[zid], pre.pcp_pages[zid], pre.freed_during_op),
+                             {pfn}, zid);
+      });
   }
   // #23 highatomic reserve. Highatomic pages freed to a pcp list sit on the MOVABLE
   // list (spec §4.8, §5), and a reserve retypes a block whose pages may already be on
@@ -153,17 +178,21 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     const bool via_pcp = spec_pcp_allowed_order(m, r.order) &&
                          (e.migratetype == MIGRATE_MOVABLE || r.from_pcp);
     if (!may && !via_pcp)
-      return check_finding(Check::ShadowHighatomic,
-                           fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})",
-                                       what(), b, where(m, zid)),
-                           "ALLOC_HIGHATOMIC, ALLOC_OOM or ALLOC_NON_BLOCK", alloc_flags_to_string(e.permissive_flags),
-                           {b}, zid);
+      return cold([&] {
+        return check_finding(Check::ShadowHighatomic,
+                             fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})",
+                                         what(), b, where(m, zid)),
+                             "ALLOC_HIGHATOMIC, ALLOC_OOM or ALLOC_NON_BLOCK", alloc_flags_to_string(e.permissive_flags),
+                             {b}, zid);
+      });
   }
   // #24 page->pfmemalloc only after ALLOC_NO_WATERMARKS.
   if ((m.page(pfn).flags & PG_pfmemalloc) && !e.no_watermarks_possible)
-    return check_finding(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what(), at()),
-                         "no PG_pfmemalloc without ALLOC_NO_WATERMARKS", alloc_flags_to_string(e.permissive_flags),
-                         {pfn}, zid);
+    return cold([&] {
+      return check_finding(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what(), at()),
+                           "no PG_pfmemalloc without ALLOC_NO_WATERMARKS", alloc_flags_to_string(e.permissive_flags),
+                           {pfn}, zid);
+    });
   return std::nullopt;
 }
 
@@ -248,11 +277,13 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
       const uint8_t* mem = m.page_data(r.pfn + i);
       for (unsigned b = 0; b < bytes; b++) {
         if (!mem[b]) continue;
-        f = check_finding(Check::ShadowZero,
-                          fmt::format("{} (__GFP_ZERO) got pfn {:#x} with byte {} = {:#04x}",
-                             request_string(req, ctx), r.pfn + i, b, mem[b]),
-                          "every byte zero", fmt::format("byte {} of pfn {:#x} is {:#04x}", b, r.pfn + i, mem[b]),
-                          {r.pfn + i}, r.zone);
+        f = cold([&] {
+          return check_finding(Check::ShadowZero,
+                            fmt::format("{} (__GFP_ZERO) got pfn {:#x} with byte {} = {:#04x}",
+                               request_string(req, ctx), r.pfn + i, b, mem[b]),
+                            "every byte zero", fmt::format("byte {} of pfn {:#x} is {:#04x}", b, r.pfn + i, mem[b]),
+                            {r.pfn + i}, r.zone);
+        });
         break;
       }
     }
@@ -281,17 +312,21 @@ std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const All
   const bool valid = e.has_value();
   const bool refused = r.status == AllocStatus::Error;
   if (valid && refused)
-    return check_finding(Check::ShadowRefused,
-                         fmt::format("valid request {} refused as bad input: {}", request_string(req, ctx), r.detail),
-                         "accepted (spec §1.7 finds nothing wrong)",
-                         fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {}, -1);
+    return cold([&] {
+      return check_finding(Check::ShadowRefused,
+                           fmt::format("valid request {} refused as bad input: {}", request_string(req, ctx), r.detail),
+                           "accepted (spec §1.7 finds nothing wrong)",
+                           fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {}, -1);
+    });
   if (!valid && !refused)
-    return check_finding(Check::ShadowAcceptedInvalid,
-                         fmt::format("invalid request {} was not refused: {}", request_string(req, ctx), why),
-                         fmt::format("AllocStatus::Error ({})", why),
-                         fmt::format("status {}{}", alloc_status_name(r.status),
-                            r.ok() ? fmt::format(" pfn {:#x}", r.pfn) : std::string()),
-                         r.ok() ? std::vector<Pfn>{r.pfn} : std::vector<Pfn>{}, r.ok() ? r.zone : -1);
+    return cold([&] {
+      return check_finding(Check::ShadowAcceptedInvalid,
+                           fmt::format("invalid request {} was not refused: {}", request_string(req, ctx), why),
+                           fmt::format("AllocStatus::Error ({})", why),
+                           fmt::format("status {}{}", alloc_status_name(r.status),
+                              r.ok() ? fmt::format(" pfn {:#x}", r.pfn) : std::string()),
+                           r.ok() ? std::vector<Pfn>{r.pfn} : std::vector<Pfn>{}, r.ok() ? r.zone : -1);
+    });
   return std::nullopt;
 }
 
@@ -309,12 +344,14 @@ std::optional<Finding> Shadow::verify_paint(const Machine& m, uint32_t id) const
       std::memcpy(&got, mem + b, 8);
       if (got == want) continue;
       int zone = m.page_zone_id(rec.pfn);
-      return check_finding(Check::ShadowPaint,
-                           fmt::format("allocation {} (pfn {:#x} order {}{}) was overwritten at pfn {:#x} offset {}",
-                              id, rec.pfn, rec.order,
-                              zone >= 0 ? ", " + where(m, static_cast<unsigned>(zone)) : std::string(),
-                              rec.pfn + i, b),
-                           fmt::format("paint {:#018x}", want), fmt::format("{:#018x}", got), {rec.pfn + i}, zone);
+      return cold([&] {
+        return check_finding(Check::ShadowPaint,
+                             fmt::format("allocation {} (pfn {:#x} order {}{}) was overwritten at pfn {:#x} offset {}",
+                                id, rec.pfn, rec.order,
+                                zone >= 0 ? ", " + where(m, static_cast<unsigned>(zone)) : std::string(),
+                                rec.pfn + i, b),
+                             fmt::format("paint {:#018x}", want), fmt::format("{:#018x}", got), {rec.pfn + i}, zone);
+      });
     }
   }
   return std::nullopt;
