@@ -328,21 +328,12 @@ std::optional<Finding> full_check(const Machine& m, bool probes) {
 std::optional<Finding> check_invariants(const Machine& m) { return full_check(m, true); }
 std::optional<Finding> check_invariants_unprobed(const Machine& m) { return full_check(m, false); }
 
-std::optional<Finding> check_invariants_incremental(const Machine& m) {
-  const TouchLog& log = m.touched();
-  if (log.overflow) return check_invariants(m);
-  if (!log.n && !log.zones) return std::nullopt;  // nothing moved: nothing to look at
-  Checker c(m);
-  // The touched PFNs, ascending and without repeats.
-  std::array<Pfn, TouchLog::kCapacity> pfns;
-  unsigned n = 0;
-  for (unsigned i = 0; i < log.n; i++)
-    if (m.pfn_in_memmap(log.pfns[i])) pfns[n++] = log.pfns[i];
-  if (!log.sorted) {
-    std::sort(pfns.begin(), pfns.begin() + n);
-    n = static_cast<unsigned>(std::unique(pfns.begin(), pfns.begin() + n) - pfns.begin());
-  }
+namespace {
 
+// The incremental check over `pfns`: ascending, without repeats, inside the memmap.
+std::optional<Finding> incremental(const Machine& m, const Pfn* pfns, unsigned n) {
+  const TouchLog& log = m.touched();
+  Checker c(m);
   // The block holding each touched PFN. A touch at a pageblock boundary may be a
   // pageblock retype (set_pageblock_migratetype() and friends are called with aligned
   // PFNs), so every block of that pageblock is walked: hygiene holds for all of them.
@@ -376,6 +367,30 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
   // Something is wrong: let the full check name the first violation.
   std::optional<Finding> full = check_invariants(m);
   return full ? full : c.take();
+}
+
+// A log that needs sorting or filtering (the runner sorts it: this is for other
+// callers), copied out of line so the usual call keeps a small stack frame.
+[[gnu::noinline]] std::optional<Finding> incremental_copy(const Machine& m) {
+  const TouchLog& log = m.touched();
+  std::vector<Pfn> pfns;
+  pfns.reserve(log.n);
+  for (unsigned i = 0; i < log.n; i++)
+    if (m.pfn_in_memmap(log.pfns[i])) pfns.push_back(log.pfns[i]);
+  std::sort(pfns.begin(), pfns.end());
+  pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
+  return incremental(m, pfns.data(), static_cast<unsigned>(pfns.size()));
+}
+
+}  // namespace
+
+std::optional<Finding> check_invariants_incremental(const Machine& m) {
+  const TouchLog& log = m.touched();
+  if (log.overflow) return check_invariants(m);
+  if (!log.n && !log.zones) return std::nullopt;  // nothing moved: nothing to look at
+  bool direct = log.sorted;  // ascending without repeats
+  for (unsigned i = 0; i < log.n && direct; i++) direct = m.pfn_in_memmap(log.pfns[i]);
+  return direct ? incremental(m, log.pfns, log.n) : incremental_copy(m);
 }
 
 }  // namespace buddycheck

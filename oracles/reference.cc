@@ -149,7 +149,7 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
     const Pfn p = pfn + i;
     const State s = state(p);
     if (s == State::Free) continue;
-    return cold([&] {
+    return cold([&]() -> std::optional<Finding> {
       std::string held = state_name(s);
     if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
     const int zone = (p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone)
@@ -212,7 +212,7 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
                                  : std::string(state_name(s));
   };
   if (b.head == kNoPfn) {
-    if (ref.state(pfn) != b.state) return cold([&] { return finding(pfn, machine_str(b, pfn), ref_str(pfn)); });
+    if (ref.state(pfn) != b.state) return cold([&]() -> std::optional<Finding> { return finding(pfn, machine_str(b, pfn), ref_str(pfn)); });
     return std::nullopt;
   }
   const uint64_t n = uint64_t{1} << b.order;
@@ -221,9 +221,9 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
     for (uint64_t i = 0; i < n; i++) {
       const Pfn p = b.head + i;
       if (ref.state(p) != State::Allocated || ref.owner(p) != ref.owner(b.head))
-        return cold([&] { return finding(p, machine_str(b, p), ref_str(p)); });
+        return cold([&]() -> std::optional<Finding> { return finding(p, machine_str(b, p), ref_str(p)); });
     }
-    return cold([&] {
+    return cold([&]() -> std::optional<Finding> {
       return finding(b.head, machine_str(b, b.head),
                      fmt::format("allocation {} is not exactly {:#x}-{:#x}", ref.owner(b.head), b.head, b.head + n));
     });
@@ -231,7 +231,7 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
   if (b.state == State::Free)
     for (uint64_t i = 0; i < n; i++)
       if (ref.state(b.head + i) != State::Free)
-        return cold([&] { return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i)); });
+        return cold([&]() -> std::optional<Finding> { return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i)); });
   return std::nullopt;
 }
 
@@ -241,7 +241,7 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
     const int64_t machine = m.zone(z).nr_free_pages + pcp;
     if (machine == static_cast<int64_t>(zone_free[z])) continue;
-    return cold([&] {
+    return cold([&]() -> std::optional<Finding> {
       return check_finding(Check::RefFreeCount,
                            fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
                                        zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
@@ -256,17 +256,24 @@ static std::optional<Finding> compare_counts(const Machine& m, const std::vector
 std::optional<Finding> Reference::compare_incremental(const Machine& m) const {
   const TouchLog& t = m.touched();
   if (t.overflow) return compare_full(m);
+  if (!t.sorted) return compare_sorted_copy(m);
+  return compare_touched(m, t.pfns, t.n);
+}
+
+// An unsorted log (the runner sorts it: this is for other callers), out of line so the
+// usual call keeps a small stack frame.
+std::optional<Finding> Reference::compare_sorted_copy(const Machine& m) const {
+  const TouchLog& t = m.touched();
+  std::vector<Pfn> sorted(t.pfns, t.pfns + t.n);
+  std::sort(sorted.begin(), sorted.end());
+  return compare_touched(m, sorted.data(), t.n);
+}
+
+std::optional<Finding> Reference::compare_touched(const Machine& m, const Pfn* pfns, unsigned n) const {
   // An op touches a block's PFNs many times over (list links, merges, splits): compare
   // each block once, in PFN order.
-  std::array<Pfn, TouchLog::kCapacity> sorted;
-  const Pfn* pfns = t.pfns;
-  if (!t.sorted) {
-    std::copy(t.pfns, t.pfns + t.n, sorted.begin());
-    std::sort(sorted.begin(), sorted.begin() + t.n);
-    pfns = sorted.data();
-  }
   Pfn covered = 0;  // tail pages below this belong to the block compared last
-  for (unsigned i = 0; i < t.n; i++) {
+  for (unsigned i = 0; i < n; i++) {
     const Pfn pfn = pfns[i];
     if (i && pfn == pfns[i - 1]) continue;
     if (pfn < covered && m.page(pfn).state == PageState::Tail) continue;
@@ -361,7 +368,7 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
     if (auto f = compare_around(*this, m, p, machine_block(m, p), zone_of_, base_)) return f;
     const int zone = p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone
                          ? zone_of_[p - base_] : -1;
-    return cold([&] {
+    return cold([&]() -> std::optional<Finding> {
       return check_finding(Check::RefState,
                            fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
                                        p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r),
@@ -405,7 +412,7 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
         const bool flip = ft == FREETYPE_UNMAPPED_IDX && !e->unmapped && e->flip_ok && k >= flip_order;
         if (!e->list_ok[ft] && !flip) continue;
         const Pfn block = m.pfn_of_index(l.head);
-        return cold([&] {
+        return cold([&]() -> std::optional<Finding> {
           return check_finding(Check::LiveFail,
                                fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
                                            "block at pfn {:#x}",

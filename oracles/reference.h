@@ -82,6 +82,10 @@ class Reference {
  private:
   // compare_full()'s first pass: block by block, true when every PFN agrees.
   bool agrees_by_block(const Machine& m) const;
+  // compare_incremental() over ascending PFNs (repeats allowed), and over a sorted copy
+  // of an unsorted log.
+  std::optional<Finding> compare_touched(const Machine& m, const Pfn* pfns, unsigned n) const;
+  [[gnu::noinline]] std::optional<Finding> compare_sorted_copy(const Machine& m) const;
 
   Pfn base_ = 0;
   std::vector<uint8_t> state_;

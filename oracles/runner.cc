@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
+#include "oracles/cold.h"
 #include "oracles/flags_check.h"
 #include "oracles/invariants.h"
 #include "oracles/zonelist_ref.h"
@@ -30,9 +31,9 @@ template <class... Args>
   return err(fmt::vformat(f, fmt::make_format_args(args...)));
 }
 
-StepResult found(std::optional<Finding> f) {
+StepResult found(const std::optional<Finding>& f) {
   StepResult s;
-  s.finding = std::move(f);
+  s.finding = f;
   return s;
 }
 
@@ -152,13 +153,15 @@ StepResult Runner::do_alloc(const Op& op) {
   Machine& m = *machine_;
   AllocRequest req = request_of(op);
   const AllocFlags* ctx = op.ctx ? &*op.ctx : nullptr;
+  // One slot for every judgement below: an ASan build gives each local its own slot
+  // and redzones, and poisons them on every call.
+  std::optional<Finding> f;
   if (options_.shadow) {
     // The flag machinery on its own: slow-path translation and sanitizer properties.
     const bool grouping = m.config().mobility_grouping;
-    if (auto f = check_slow_flags(req.gfp, req.order, req.task, grouping)) return found(f);
-    if (ctx)
-      if (auto f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping))
-        return found(f);
+    f = check_slow_flags(req.gfp, req.order, req.task, grouping);
+    if (!f && ctx) f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping);
+    if (f) return found(f);
   }
   PreState& pre = pre_;
   shadow_.snapshot(m, pre);
@@ -170,29 +173,34 @@ StepResult Runner::do_alloc(const Op& op) {
   // The spec's view of the request, asked once for every judgement below.
   const std::optional<Eligibility> e = eligibility(m, req, ctx);
   if (options_.shadow) {
-    // The reason an invalid request is invalid only matters when it was not refused.
-    std::string why;
-    if (!e && r.status != AllocStatus::Error) eligibility(m, req, ctx, &why);
-    if (auto f = shadow_.judge_validity(req, ctx, r, e, why)) return found(f);
+    if (!e && r.status != AllocStatus::Error)
+      // An invalid request was not refused: now the reason it is invalid matters.
+      f = cold([&] {
+        std::string why;
+        eligibility(m, req, ctx, &why);
+        return shadow_.judge_validity(req, ctx, r, e, why);
+      });
+    else
+      f = shadow_.judge_validity(req, ctx, r, e, {});
+    if (f) return found(f);
   }
   switch (r.status) {
     case AllocStatus::Ok: {
       uint32_t id = next_id();
       pre.freed_during_op = hook_freed_pages_;
-      std::optional<Finding> rf;
-      if (options_.reference) rf = reference_.on_alloc(id, r.pfn, r.order);
+      if (options_.reference) f = reference_.on_alloc(id, r.pfn, r.order);
       auto sf = shadow_.on_alloc(m, id, req, ctx, frozen, r, pre, e);
       add_live(id);
-      if (rf) return found(rf);
+      if (f) return found(f);
       if (sf && options_.shadow) return found(sf);
       break;
     }
     case AllocStatus::Failed:
-      if (options_.liveness)
-        if (auto f = reference_.judge_failure(m, req, ctx, e)) return found(f);
+      if (options_.liveness) f = reference_.judge_failure(m, req, ctx, e);
+      if (f) return found(f);
       break;
     case AllocStatus::Loops:
-      log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail);
+      cold([&] { log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail); });
       break;
     case AllocStatus::Error:
       break;
@@ -210,13 +218,16 @@ StepResult Runner::do_bulk(const Op& op) {
   hook_freed_pages_ = 0;
   BulkResult b = m.alloc_pages_bulk(req, static_cast<int>(op.count));
   if (hook_finding_) return found(hook_finding_);
+  // One slot for every judgement below (see do_alloc()).
+  std::optional<Finding> f;
   if (b.status == AllocStatus::Error) {
-    AllocResult r;
-    r.status = AllocStatus::Error;
-    r.error = b.error;
-    if (options_.shadow)
-      if (auto f = shadow_.judge_validity(m, bulk_page_request(req), nullptr, r)) return found(f);
-    return {};
+    if (options_.shadow) {
+      AllocResult r;
+      r.status = AllocStatus::Error;
+      r.error = b.error;
+      f = shadow_.judge_validity(m, bulk_page_request(req), nullptr, r);
+    }
+    return f ? found(f) : StepResult{};
   }
   pre.freed_during_op = hook_freed_pages_;
   // Each page is judged as the order-0 request the bulk path really made (raw mask, no
@@ -232,17 +243,16 @@ StepResult Runner::do_bulk(const Op& op) {
     // from a per-cpu list (a page that sat there while its block became HIGHATOMIC).
     r.from_pcp = b.used_fallback ? b.fallback_from_pcp : true;
     uint32_t id = next_id();
-    std::optional<Finding> rf;
-    if (options_.reference) rf = reference_.on_alloc(id, pfn, 0);
-    auto sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
+    if (options_.reference) f = reference_.on_alloc(id, pfn, 0);
+    const std::optional<Finding> sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
     add_live(id);
-    if (rf) return found(rf);
+    if (f) return found(f);
     if (sf && options_.shadow) return found(sf);
   }
   // An empty result means the single-page fallback failed too.
   if (b.pfns.empty() && op.count > 0 && b.status == AllocStatus::Failed && options_.liveness)
-    if (auto f = reference_.judge_failure(m, req, nullptr)) return found(f);
-  return {};
+    f = reference_.judge_failure(m, req, nullptr);
+  return f ? found(f) : StepResult{};
 }
 
 StepResult Runner::do_free(const Op& op, uint32_t id) {
@@ -259,19 +269,25 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
   if (rec.dm_changed) {
     // The owner changed the direct map and did not restore it: a bad free.
     if (fr.ok())
-      return found(check_finding(Check::ShadowBadFreeAccepted,
-                                 fmt::format("free of pfn {:#x} order {} accepted although its direct map was changed and not restored", pfn, order),
-                                 "bad_page: direct map not restored", "freed", {pfn}, m.page_zone_id(pfn)));
+      return cold([&] {
+        return found(check_finding(Check::ShadowBadFreeAccepted,
+                                   fmt::format("free of pfn {:#x} order {} accepted although its direct map was changed and not restored", pfn, order),
+                                   "bad_page: direct map not restored", "freed", {pfn}, m.page_zone_id(pfn)));
+      });
     if (m.generation() != gen)
-      return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
-                                 "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
+      return cold([&] {
+        return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
+                                   "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
+      });
     log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
     return {};
   }
   if (!fr.ok())
-    return found(check_finding(Check::ShadowFreeRefused,
-                               fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused", id, pfn, order),
-                               "free accepted", fr.report, {pfn}, m.page_zone_id(pfn)));
+    return cold([&] {
+      return found(check_finding(Check::ShadowFreeRefused,
+                                 fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused", id, pfn, order),
+                                 "free accepted", fr.report, {pfn}, m.page_zone_id(pfn)));
+    });
   reference_.on_free(id, pfn, order);
   shadow_.on_free(id);
   remove_live(id);
@@ -332,14 +348,18 @@ StepResult Runner::do_bad_free(const Op& op) {
   FreeResult fr = frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
   int zone = m.pfn_in_memmap(pfn) ? m.page_zone_id(pfn) : -1;
   if (fr.ok())
-    return found(check_finding(Check::ShadowBadFreeAccepted,
-                               fmt::format("illegal free ({}) of pfn {:#x} order {} was accepted",
-                                           bad_free_name(op.bad), pfn, order),
-                               "bad_page() refusal", "freed", {pfn}, zone));
+    return cold([&] {
+      return found(check_finding(Check::ShadowBadFreeAccepted,
+                                 fmt::format("illegal free ({}) of pfn {:#x} order {} was accepted",
+                                             bad_free_name(op.bad), pfn, order),
+                                 "bad_page() refusal", "freed", {pfn}, zone));
+    });
   if (m.generation() != gen)
-    return found(check_finding(Check::ShadowBadFreeChanged,
-                               fmt::format("refused free ({}) of pfn {:#x} changed the machine", bad_free_name(op.bad), pfn),
-                               "no state change", "generation changed", {pfn}, zone));
+    return cold([&] {
+      return found(check_finding(Check::ShadowBadFreeChanged,
+                                 fmt::format("refused free ({}) of pfn {:#x} changed the machine", bad_free_name(op.bad), pfn),
+                                 "no state change", "generation changed", {pfn}, zone));
+    });
   return {};
 }
 
@@ -365,9 +385,11 @@ StepResult Runner::do_dm_set(const Op& op) {
   uint32_t id = static_cast<uint32_t>(op.id);
   const AllocRecord& rec = shadow_.record(id);
   if (!machine_->owner_set_direct_map(rec.pfn, rec.order, op.present))
-    return found(check_finding(Check::ShadowFreeRefused,
-                               fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
-                               "accepted", "refused", {rec.pfn}, rec.zone));
+    return cold([&] {
+      return found(check_finding(Check::ShadowFreeRefused,
+                                 fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
+                                 "accepted", "refused", {rec.pfn}, rec.zone));
+    });
   shadow_.on_dm_set(id, op.present);
   reclaimable_stale_ = true;
   return {};
@@ -376,18 +398,28 @@ StepResult Runner::do_dm_set(const Op& op) {
 StepResult Runner::step(const Op& op) {
   const size_t index = ops_.size();
   ops_.push_back(op);
-  Machine& m = *machine_;
   hook_finding_.reset();
-  StepResult s;
   bool force_full = false;
+  StepResult s = dispatch(op, force_full);
+  if (s.ok()) s.finding = after_op(index, force_full);
+  if (s.finding) s.finding->op_index = index;
+  return s;
+}
+
+// Each case returns its result directly: an assignment from each would give every
+// case a temporary of its own in the frame (ASan builds poison them all per call).
+StepResult Runner::dispatch(const Op& op, bool& force_full) {
+  Machine& m = *machine_;
   switch (op.kind) {
-    case OpKind::Alloc: s = do_alloc(op); break;
-    case OpKind::AllocBulk: s = do_bulk(op); break;
-    case OpKind::Free: s = op.id > UINT32_MAX ? err("id out of range") : do_free(op, static_cast<uint32_t>(op.id)); break;
-    case OpKind::BadFree: s = do_bad_free(op); break;
-    case OpKind::Sysctl: s = do_sysctl(op); break;
+    case OpKind::Alloc: return do_alloc(op);
+    case OpKind::AllocBulk: return do_bulk(op);
+    case OpKind::Free:
+      if (op.id > UINT32_MAX) return errf("id {} out of range", op.id);
+      return do_free(op, static_cast<uint32_t>(op.id));
+    case OpKind::BadFree: return do_bad_free(op);
+    case OpKind::Sysctl: return do_sysctl(op);
     case OpKind::Hooks: hooks_ = op.hooks; break;
-    case OpKind::DmSet: s = do_dm_set(op); break;
+    case OpKind::DmSet: return do_dm_set(op);
     case OpKind::Drain:
       if (op.zone >= static_cast<int>(m.nr_zones())) return errf("zone {} does not exist", op.zone);
       if (op.all) {
@@ -407,18 +439,14 @@ StepResult Runner::step(const Op& op) {
       break;
     case OpKind::Check: force_full = true; break;
     case OpKind::Dump:
-      if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) log_ += m.buddyinfo();
-      if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) log_ += m.pagetypeinfo();
-      if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) log_ += m.zoneinfo();
+      cold([&] {  // rare, and its text temporaries stay out of this frame
+        if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) log_ += m.buddyinfo();
+        if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) log_ += m.pagetypeinfo();
+        if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) log_ += m.zoneinfo();
+      });
       break;
   }
-  if (s.finding) s.finding->op_index = index;
-  if (!s.ok()) return s;
-  if (auto f = after_op(index, force_full)) {
-    f->op_index = index;
-    s.finding = f;
-  }
-  return s;
+  return {};
 }
 
 std::optional<Finding> Runner::after_op(size_t index, bool force_full) {

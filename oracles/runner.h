@@ -72,6 +72,8 @@ class Runner {
   std::string report(const Finding& f, const std::string& replay_command = "") const;
 
  private:
+  // The op itself, before the checks that follow every op (step()).
+  StepResult dispatch(const Op& op, bool& force_full);
   StepResult do_alloc(const Op& op);
   StepResult do_bulk(const Op& op);
   StepResult do_free(const Op& op, uint32_t id);

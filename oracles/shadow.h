@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -65,7 +66,7 @@ class Shadow {
   // The same with `e` and `why` from eligibility(m, req, ctx, &why) (the runner asks
   // once per op for this, on_alloc and the liveness judgement).
   std::optional<Finding> judge_validity(const AllocRequest& req, const AllocFlags* ctx, const AllocResult& r,
-                                        const std::optional<Eligibility>& e, const std::string& why) const;
+                                        const std::optional<Eligibility>& e, std::string_view why) const;
 
   // Before freeing allocation `id`: verify its paint. After: mark it dead.
   std::optional<Finding> verify_paint(const Machine& m, uint32_t id) const;
