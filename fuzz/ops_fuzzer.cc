@@ -8,7 +8,9 @@ namespace buddycheck::fuzz {
 
 TargetOutcome run_ops(const uint8_t* data, size_t size) {
   TargetOutcome o;
-  OpsRun run = run_ops_input(data, size);
+  RunOptions options;
+  options.log = false;  // nobody reads the run's text log here: reports do not use it
+  OpsRun run = run_ops_input(data, size, options);
   if (!run.decoded) {
     o.status = Outcome::BadInput;
     o.report = "not an ops input: needs at least 2 bytes starting with version byte 0x01 or 0x02";

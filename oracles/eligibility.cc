@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "oracles/cold.h"
+
 namespace buddycheck {
 
 namespace {
@@ -147,10 +149,11 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
                                        const AllocFlags* ctx, std::string* why) {
   // The reason is formatted only when asked for: the runner asks again on a finding.
   auto invalid = [&](auto&& reason) -> std::optional<Eligibility> {
-    if (why) {
-      if constexpr (std::is_invocable_v<decltype(reason)>) *why = reason();
-      else *why = reason;
-    }
+    if (why)
+      cold([&] {
+        if constexpr (std::is_invocable_v<decltype(reason)>) *why = reason();
+        else *why = reason;
+      });
     return std::nullopt;
   };
   const Config& c = m.config();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "oracles/checks.h"
+#include "oracles/cold.h"
 #include "oracles/eligibility.h"
 
 namespace buddycheck {
@@ -12,10 +13,12 @@ std::optional<Finding> check_slow_flags(gfp_t gfp, unsigned order, const TaskCon
   unsigned got = translate(gfp, order, task, mobility_grouping);
   unsigned want = spec_slow_alloc_flags(gfp, order, task, mobility_grouping);
   if (got == want) return std::nullopt;
-  return check_finding(Check::FlagsSlowPath,
-                       fmt::format("gfp_to_alloc_flags({}, order {}) disagrees with the spec",
-                                   gfp_to_string(gfp), order),
-                       alloc_flags_to_string(want), alloc_flags_to_string(got));
+  return cold([&]() -> std::optional<Finding> {
+    return check_finding(Check::FlagsSlowPath,
+                         fmt::format("gfp_to_alloc_flags({}, order {}) disagrees with the spec",
+                                     gfp_to_string(gfp), order),
+                         alloc_flags_to_string(want), alloc_flags_to_string(got));
+  });
 }
 
 std::optional<Finding> check_sanitizer(AllocFlags in, gfp_t gfp, unsigned order, bool mobility_grouping,
@@ -34,18 +37,24 @@ std::optional<Finding> check_sanitizer(AllocFlags in, gfp_t gfp, unsigned order,
         ctx_field_info(i).verdict == Verdict::REJECT)
       must_reject = true;
   if (must_reject && r1.verdict != Verdict::REJECT)
-    return check_finding(Check::SanitizeFieldVerdict, what() + " accepted a forbidden field", "reject",
-                         verdict_name(r1.verdict));
+    return cold([&]() -> std::optional<Finding> {
+      return check_finding(Check::SanitizeFieldVerdict, what() + " accepted a forbidden field", "reject",
+                           verdict_name(r1.verdict));
+    });
   if (r1.verdict == Verdict::REJECT) return std::nullopt;
   if (once.bits & ctx_internal_mask())
-    return check_finding(Check::SanitizeInternalLeak, what() + " let an internal bit through", "no internal bits",
-                         ctx_flags_to_string(once));
+    return cold([&]() -> std::optional<Finding> {
+      return check_finding(Check::SanitizeInternalLeak, what() + " let an internal bit through", "no internal bits",
+                           ctx_flags_to_string(once));
+    });
   AllocFlags twice = once;
   SanitizeResult r2 = sanitize(&twice, gfp, order, mobility_grouping);
   if (!(twice == once) || r2.verdict != Verdict::ACCEPT)
-    return check_finding(Check::SanitizeIdempotent, what() + " is not idempotent",
-                         fmt::format("{} accepted", ctx_flags_to_string(once)),
-                         fmt::format("{} {}", ctx_flags_to_string(twice), verdict_name(r2.verdict)));
+    return cold([&]() -> std::optional<Finding> {
+      return check_finding(Check::SanitizeIdempotent, what() + " is not idempotent",
+                           fmt::format("{} accepted", ctx_flags_to_string(once)),
+                           fmt::format("{} {}", ctx_flags_to_string(twice), verdict_name(r2.verdict)));
+    });
   return std::nullopt;
 }
 

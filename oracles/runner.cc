@@ -200,7 +200,8 @@ StepResult Runner::do_alloc(const Op& op) {
       if (f) return found(f);
       break;
     case AllocStatus::Loops:
-      cold([&] { log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail); });
+      if (options_.log)
+        cold([&] { log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail); });
       break;
     case AllocStatus::Error:
       break;
@@ -279,7 +280,7 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
         return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
                                    "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
       });
-    log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
+    if (options_.log) log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
     return {};
   }
   if (!fr.ok())
@@ -308,8 +309,9 @@ StepResult Runner::do_bad_free(const Op& op) {
       const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
       // Someone else owns that block now: freeing it is legal, not a double free.
       if (reference_.is_allocation(rec.pfn, rec.order)) {
-        log_ += fmt::format("op #{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
-                            ops_.size() - 1, op.id, rec.pfn);
+        if (options_.log)
+          log_ += fmt::format("op #{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
+                              ops_.size() - 1, op.id, rec.pfn);
         return {};
       }
       pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
@@ -325,8 +327,9 @@ StepResult Runner::do_bad_free(const Op& op) {
         order = order < m.max_order() ? order + 1 : order - 1;
       } else if (op.bad == BadFreeKind::tail) {
         if (rec.order == 0) {
-          log_ += fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
-                              ops_.size() - 1, op.id);
+          if (options_.log)
+            log_ += fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
+                                ops_.size() - 1, op.id);
           return {};
         }
         pfn += 1, order = 0;
@@ -337,8 +340,9 @@ StepResult Runner::do_bad_free(const Op& op) {
     }
     case BadFreeKind::foreign:
       if (reference_.is_allocation(op.pfn, 0)) {
-        log_ += fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
-                            ops_.size() - 1, op.pfn);
+        if (options_.log)
+          log_ += fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
+                              ops_.size() - 1, op.pfn);
         return {};
       }
       pfn = op.pfn, order = 0, frozen = false;
@@ -440,9 +444,12 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
     case OpKind::Check: force_full = true; break;
     case OpKind::Dump:
       cold([&] {  // rare, and its text temporaries stay out of this frame
-        if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) log_ += m.buddyinfo();
-        if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) log_ += m.pagetypeinfo();
-        if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) log_ += m.zoneinfo();
+        // Printed even without a log: the dumps are alloc/ code under test.
+        std::string text;
+        if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) text += m.buddyinfo();
+        if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) text += m.pagetypeinfo();
+        if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) text += m.zoneinfo();
+        if (options_.log) log_ += text;
       });
       break;
   }

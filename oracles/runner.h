@@ -26,6 +26,7 @@ struct RunOptions {
   bool liveness = true;           // judge failed allocations
   bool paint = true;              // paint allocations' memory
   bool state_hash = true;         // run_trace(): compute RunResult::state_hash
+  bool log = true;                // keep the text log (Runner::log(), RunResult::log)
 };
 
 struct StepResult {
