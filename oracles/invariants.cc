@@ -369,17 +369,17 @@ std::optional<Finding> incremental(const Machine& m, const Pfn* pfns, unsigned n
   return full ? full : c.take();
 }
 
-// A log that needs sorting or filtering (the runner sorts it: this is for other
-// callers), copied out of line so the usual call keeps a small stack frame.
+// A log that needs sorting or filtering (the runner sorts it first; other callers may
+// not), copied in a frame of its own so the runner's call keeps a small one.
 [[gnu::noinline]] std::optional<Finding> incremental_copy(const Machine& m) {
   const TouchLog& log = m.touched();
-  std::vector<Pfn> pfns;
-  pfns.reserve(log.n);
+  std::array<Pfn, TouchLog::kCapacity> pfns;
+  unsigned n = 0;
   for (unsigned i = 0; i < log.n; i++)
-    if (m.pfn_in_memmap(log.pfns[i])) pfns.push_back(log.pfns[i]);
-  std::sort(pfns.begin(), pfns.end());
-  pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
-  return incremental(m, pfns.data(), static_cast<unsigned>(pfns.size()));
+    if (m.pfn_in_memmap(log.pfns[i])) pfns[n++] = log.pfns[i];
+  std::sort(pfns.begin(), pfns.begin() + n);
+  n = static_cast<unsigned>(std::unique(pfns.begin(), pfns.begin() + n) - pfns.begin());
+  return incremental(m, pfns.data(), n);
 }
 
 }  // namespace

@@ -260,12 +260,13 @@ std::optional<Finding> Reference::compare_incremental(const Machine& m) const {
   return compare_touched(m, t.pfns, t.n);
 }
 
-// An unsorted log (the runner sorts it: this is for other callers), out of line so the
-// usual call keeps a small stack frame.
+// An unsorted log (the runner sorts it first; other callers may not), copied in a
+// frame of its own so the runner's call keeps a small one.
 std::optional<Finding> Reference::compare_sorted_copy(const Machine& m) const {
   const TouchLog& t = m.touched();
-  std::vector<Pfn> sorted(t.pfns, t.pfns + t.n);
-  std::sort(sorted.begin(), sorted.end());
+  std::array<Pfn, TouchLog::kCapacity> sorted;
+  std::copy(t.pfns, t.pfns + t.n, sorted.begin());
+  std::sort(sorted.begin(), sorted.begin() + t.n);
   return compare_touched(m, sorted.data(), t.n);
 }
 
