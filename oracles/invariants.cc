@@ -103,7 +103,7 @@ void check_free_counters(Checker& c, const Zone& z) {
     cma += int64_t{area.free_list[MIGRATE_CMA].count} << k;
     highatomic += int64_t{area.free_list[MIGRATE_HIGHATOMIC].count} << k;
     if (area.nr_free != blocks && c.better(Inv::NrFreeArea, zid, k))
-      cold([&] {
+      cold([&, zid, k, blocks] {
         c.fail(Inv::NrFreeArea, zid, k, {z.zone_start_pfn},
                fmt::format("free_area[{}].nr_free is {} but its lists hold {} blocks", k, area.nr_free,
                            blocks),
@@ -111,14 +111,14 @@ void check_free_counters(Checker& c, const Zone& z) {
       });
   }
   if (z.nr_free_pages != free_pages && c.better(Inv::NrFreePages, zid, 0))
-    cold([&] {
+    cold([&, zid, free_pages] {
       c.fail(Inv::NrFreePages, zid, 0, {z.zone_start_pfn},
              fmt::format("NR_FREE_PAGES is {} but the free lists hold {} pages", z.nr_free_pages,
                          free_pages),
              fmt::format("NR_FREE_PAGES == {}", free_pages), fmt::format("NR_FREE_PAGES == {}", z.nr_free_pages));
     });
   if (z.nr_free_cma_pages != cma && c.better(Inv::NrFreeCma, zid, 0))
-    cold([&] {
+    cold([&, zid, cma] {
       c.fail(Inv::NrFreeCma, zid, 0, {z.zone_start_pfn},
              fmt::format("NR_FREE_CMA_PAGES is {} but the CMA lists hold {} pages", z.nr_free_cma_pages, cma),
              fmt::format("NR_FREE_CMA_PAGES == {}", cma),
@@ -126,7 +126,7 @@ void check_free_counters(Checker& c, const Zone& z) {
     });
   if (static_cast<int64_t>(z.nr_free_highatomic) != highatomic &&
       c.better(Inv::NrFreeHighatomic, zid, 0))
-    cold([&] {
+    cold([&, zid, highatomic] {
       c.fail(Inv::NrFreeHighatomic, zid, 0, {z.zone_start_pfn},
              fmt::format("nr_free_highatomic is {} but the HighAtomic lists hold {} pages",
                          z.nr_free_highatomic, highatomic),
@@ -182,7 +182,7 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       int64_t pages = 0;
       for (unsigned i = 0; i < NR_PCP_LISTS; i++) pages += int64_t{pcp.lists[i].count} << c.pindex_order(i);
       if (pages != pcp.count && c.better(Inv::PcpCount, zid, cpu))
-        cold([&] {
+        cold([&, zid, cpu, pages] {
           c.fail(Inv::PcpCount, zid, cpu, {z.zone_start_pfn},
                  fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count, pages),
                  fmt::format("pcp->count == {}", pages), fmt::format("pcp->count == {}", pcp.count));
@@ -200,7 +200,7 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       const bool unequal = fixed && pcp.high_min != pcp.high_max;
       const bool factor = pcp.alloc_factor > PCP_BATCH_SCALE_MAX;
       if ((wrong_copy || small || unequal || factor) && c.better(Inv::PcpHigh, zid, cpu))
-        cold([&] {
+        cold([&, zid, cpu, wrong_copy, small, unequal] {
           std::string bad;
         if (wrong_copy)
           bad = fmt::format("pcp high_min/high_max/batch {}/{}/{} but the zone's pageset is {}/{}/{}",
@@ -224,7 +224,7 @@ void check_pcp_counters(Checker& c, const Zone& z) {
 void check_watermarks(Checker& c, const Zone& z) {
   const int zid = z.id;
   const uint64_t* w = z.watermark;
-  auto marks = [&] {
+  auto marks = [w] {
     return fmt::format("min {} low {} high {} promo {}", w[WMARK_MIN], w[WMARK_LOW], w[WMARK_HIGH],
                        w[WMARK_PROMO]);
   };
@@ -246,7 +246,7 @@ void check_watermarks(Checker& c, const Zone& z) {
     for (unsigned j = 0; j < MAX_NR_ZONES; j++) {
       bool bad = j <= z.type ? r[j] != 0 : r[j] < r[j - 1];
       if (bad && c.better(Inv::LowmemReserve, zid, j)) {
-        cold([&] {
+        cold([&, zid, j, r] {
           c.fail(Inv::LowmemReserve, zid, j, {z.zone_start_pfn},
                  fmt::format("lowmem_reserve[{}] = {} ({})", j, r[j],
                              j <= z.type ? "must be 0 at or below the zone's own index"

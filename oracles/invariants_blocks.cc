@@ -29,7 +29,7 @@ bool dm_checks_wanted(const Checker& c) { return c.wants(Inv::DmFree) || c.wants
     if (dm.present(start + i) != absent) continue;
     const Pfn p = start + i;
     if (c.better(inv, zid, p))
-      cold([&] {
+      cold([&, zid, p, inv, absent, what] {
         c.fail(inv, zid, p, {p},
                fmt::format("pfn {:#x} ({}) is {} the direct map", p, what, absent ? "in" : "missing from"),
                absent ? "absent from the direct map" : "present in the direct map",
@@ -60,7 +60,7 @@ inline void dm_verify(Checker& c, WalkState& ws, Inv inv, int zid, Pfn start, ui
     if (pg.state == PageState::Tail) continue;
     const Pfn p = head + j;
     if (c.better(Inv::Partition, zid, p))
-      cold([&] {
+      cold([&, zid, p, head] {
         c.fail(Inv::Partition, zid, p, {p, head},
                fmt::format("pfn {:#x} is a {} page inside the {} block at pfn {:#x} order {}", p,
                            page_state_name(pg.state), page_state_name(m.page(head).state), head,
@@ -112,7 +112,7 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
   const unsigned pbo = m.pageblock_order();
   if (c.wants(Inv::BuddyMeta) && (pg.refcount || pg.flags || pg.list >= NR_FREETYPE_IDXS) &&
       c.better(Inv::BuddyMeta, zid, h))
-    cold([&] {
+    cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
              fmt::format("free block at pfn {:#x} order {} has refcount {} flags {:#x} list {}", h, order,
                          pg.refcount, pg.flags, pg.list),
@@ -134,7 +134,7 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
                          (m0 != mt && (!migratetype_is_mergeable(m0) || !migratetype_is_mergeable(mt)));
       const Inv inv = cross ? Inv::NoCrossMerge : Inv::MultiblockUniform;
       if (c.better(inv, zid, h))
-        cold([&] {
+        cold([&, zid, p, h, order, inv, ft0] {
           c.fail(inv, zid, h, {h, p},
                  fmt::format("free block at pfn {:#x} order {} spans a {} pageblock at {:#x} and a {} one at {:#x}",
                              h, order, freetype_name(ft0), h, freetype_name(ft), p),
@@ -145,7 +145,7 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
     }
   }
   if (pg.list != ft0 && pg.list < NR_FREETYPE_IDXS && c.better(Inv::Hygiene, zid, h))
-    cold([&] {
+    cold([&, zid, h, order, ft0] {
       c.fail(Inv::Hygiene, zid, h, {h},
              fmt::format("free block at pfn {:#x} order {} is on the {} list but its pageblock is {}", h,
                          order, freetype_name(pg.list), freetype_name(ft0)),
@@ -161,7 +161,7 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
         mergeable_buddies(m, z, h, b, order)) {
       const Pfn lo = std::min(h, b), hi = std::max(h, b);
       if (c.better(Inv::BuddyMerged, zid, lo))
-        cold([&] {
+        cold([&, zid, order, lo, hi] {
           c.fail(Inv::BuddyMerged, zid, lo, {lo, hi},
                  fmt::format("free buddies at pfn {:#x} and {:#x} order {} ({} / {}) were not merged", lo, hi,
                              order, freetype_name(m.page(lo).list), freetype_name(m.page(hi).list)),
@@ -181,7 +181,7 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   if ((pg.refcount || pg.flags) && c.better(Inv::BuddyMeta, zid, h))
-    cold([&] {
+    cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
              fmt::format("per-cpu free page at pfn {:#x} order {} has refcount {} flags {:#x}", h, order,
                          pg.refcount, pg.flags),
@@ -189,20 +189,24 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
     });
   if (ws.tally) (*ws.tally)[zid].pcp_heads++;
   if (c.wants(Inv::PcpMember)) {
-    std::string bad;
-    if (pg.cpu >= m.nr_cpus()) bad = fmt::format("cpu {} does not exist", pg.cpu);
-    else if (pg.list >= NR_PCP_LISTS) bad = fmt::format("pindex {} out of range", pg.list);
-    else if (order != m.pindex_to_order(pg.list))
-      bad = fmt::format("order {} on pindex {} (order {})", order, pg.list, m.pindex_to_order(pg.list));
-    else if (!m.pcp_allowed_order(order)) bad = fmt::format("order {} is not pcp_allowed_order", order);
-    else if ((pg.list >= NR_PCP_LISTS_MAPPED) != m.pageblock_unmapped(h))
-      bad = fmt::format("pindex {} is in the {} bank but the pageblock is {}", pg.list,
-                        pg.list >= NR_PCP_LISTS_MAPPED ? "unmapped" : "mapped",
-                        m.pageblock_unmapped(h) ? "unmapped" : "mapped");
-    if (!bad.empty() && c.better(Inv::PcpMember, zid, h))
-      cold([&] {
-        c.fail(Inv::PcpMember, zid, h, {h}, fmt::format("per-cpu page at pfn {:#x}: {}", h, bad),
-               "a valid cpu, pindex matching order and bank", bad);
+    const bool no_cpu = pg.cpu >= m.nr_cpus();
+    const bool no_list = pg.list >= NR_PCP_LISTS;
+    const bool bad = no_cpu || no_list || order != m.pindex_to_order(pg.list) || !m.pcp_allowed_order(order) ||
+                     (pg.list >= NR_PCP_LISTS_MAPPED) != m.pageblock_unmapped(h);
+    if (bad && c.better(Inv::PcpMember, zid, h))
+      cold([&, zid, h, order, no_cpu, no_list] {
+        std::string why;
+        if (no_cpu) why = fmt::format("cpu {} does not exist", pg.cpu);
+        else if (no_list) why = fmt::format("pindex {} out of range", pg.list);
+        else if (order != m.pindex_to_order(pg.list))
+          why = fmt::format("order {} on pindex {} (order {})", order, pg.list, m.pindex_to_order(pg.list));
+        else if (!m.pcp_allowed_order(order)) why = fmt::format("order {} is not pcp_allowed_order", order);
+        else
+          why = fmt::format("pindex {} is in the {} bank but the pageblock is {}", pg.list,
+                            pg.list >= NR_PCP_LISTS_MAPPED ? "unmapped" : "mapped",
+                            m.pageblock_unmapped(h) ? "unmapped" : "mapped");
+        c.fail(Inv::PcpMember, zid, h, {h}, fmt::format("per-cpu page at pfn {:#x}: {}", h, why),
+               "a valid cpu, pindex matching order and bank", why);
       });
   }
   if (dm_checks_wanted(c))
@@ -215,7 +219,7 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   if (pg.refcount > 1 && c.better(Inv::BuddyMeta, zid, h))
-    cold([&] {
+    cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
              fmt::format("allocated block at pfn {:#x} order {} has refcount {}", h, order, pg.refcount),
              "refcount 0 (frozen) or 1", fmt::format("refcount {}", pg.refcount));
@@ -227,7 +231,7 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   for (Pfn p = h; p < h + size; p += step) {
     if (m.pageblock_unmapped(p) == unmapped) continue;
     if (c.better(Inv::DmAlloc, zid, h))
-      cold([&] {
+      cold([&, zid, p, h, order, unmapped] {
         c.fail(Inv::DmAlloc, zid, h, {h, p},
                fmt::format("{} allocation at pfn {:#x} order {} lies in a {} pageblock at {:#x}",
                            unmapped ? "unmapped" : "mapped", h, order, unmapped ? "mapped" : "unmapped", p),
@@ -269,7 +273,7 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     const int zid = zone == kLookupZone ? m.page_zone_id(p) : zone;
     if (st == PageState::Tail) {
       if (c.better(Inv::Partition, zid, p))
-        cold([&] {
+        cold([&, zid, p] {
           c.fail(Inv::Partition, zid, p, {p},
                  fmt::format("pfn {:#x} is a tail page of no block (leaked or orphaned)", p),
                  "a block head, a tail inside a block, reserved or a hole", "orphan tail page");
@@ -280,7 +284,7 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     uint64_t size = 1;
     if (order > max_order) {
       if (c.better(Inv::BuddyAlign, zid, p))
-        cold([&] {
+        cold([&, zid, p, order, st, max_order] {
           c.fail(Inv::BuddyAlign, zid, p, {p},
                  fmt::format("{} block at pfn {:#x} has order {} > MAX_PAGE_ORDER {}", page_state_name(st), p,
                              order, max_order),
@@ -289,7 +293,7 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     } else {
       size = uint64_t{1} << order;
       if ((p & (size - 1)) && c.better(Inv::BuddyAlign, zid, p))
-        cold([&] {
+        cold([&, zid, p, order, size, st] {
           c.fail(Inv::BuddyAlign, zid, p, {p},
                  fmt::format("{} block at pfn {:#x} order {} is not aligned to {} pages", page_state_name(st), p,
                              order, size),
@@ -299,7 +303,7 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     Pfn end = p + size;
     if (zid < 0) {
       if (c.better(Inv::BuddyZone, zid, p))
-        cold([&] {
+        cold([&, zid, p, order, st] {
           c.fail(Inv::BuddyZone, zid, p, {p},
                  fmt::format("{} block at pfn {:#x} order {} lies outside every zone", page_state_name(st), p,
                              order),
@@ -307,7 +311,7 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
         });
     } else if (end > m.zone(static_cast<unsigned>(zid)).zone_end_pfn() && c.better(Inv::BuddyZone, zid, p)) {
       const Zone& z = m.zone(static_cast<unsigned>(zid));
-      cold([&] {
+      cold([&, zid, p, order, st, end] {
         c.fail(Inv::BuddyZone, zid, p, {p},
                fmt::format("{} block at pfn {:#x} order {} runs past the zone end {:#x}", page_state_name(st), p,
                            order, z.zone_end_pfn()),
@@ -345,7 +349,7 @@ void check_pageblock(Checker& c, Pfn pfn) {
   if ((mt == MIGRATE_CMA) != cma) {
     const int zid = m.page_zone_id(start);
     if (c.better(Inv::CmaBlocks, zid, start))
-      cold([&] {
+      cold([&, zid, mt, start, cma] {
         c.fail(Inv::CmaBlocks, zid, start, {start},
                fmt::format("pageblock at pfn {:#x} is {} but {} a configured CMA area", start,
                            migratetype_name(mt), cma ? "lies in" : "is outside"),
@@ -355,7 +359,7 @@ void check_pageblock(Checker& c, Pfn pfn) {
   if (mt != MIGRATE_UNMOVABLE && m.pageblock_unmapped(start)) {
     const int zid = m.page_zone_id(start);
     if (c.better(Inv::DmBlocktype, zid, start))
-      cold([&] {
+      cold([&, zid, mt, start] {
         c.fail(Inv::DmBlocktype, zid, start, {start},
                fmt::format("unmapped pageblock at pfn {:#x} is {}", start, migratetype_name(mt)),
                "MIGRATE_UNMOVABLE", migratetype_name(mt));

@@ -153,8 +153,8 @@ StepResult Runner::do_alloc(const Op& op) {
   Machine& m = *machine_;
   AllocRequest req = request_of(op);
   const AllocFlags* ctx = op.ctx ? &*op.ctx : nullptr;
-  // One slot for every judgement below: an ASan build gives each local its own slot
-  // and redzones, and poisons them on every call.
+  // The judgements below share one Finding, and found() takes it by reference: no
+  // return gets a copy of its own (an ASan build poisons every such slot per call).
   std::optional<Finding> f;
   if (options_.shadow) {
     // The flag machinery on its own: slow-path translation and sanitizer properties.
@@ -219,7 +219,7 @@ StepResult Runner::do_bulk(const Op& op) {
   hook_freed_pages_ = 0;
   BulkResult b = m.alloc_pages_bulk(req, static_cast<int>(op.count));
   if (hook_finding_) return found(hook_finding_);
-  // One slot for every judgement below (see do_alloc()).
+  // The judgements below share one Finding (see do_alloc()).
   std::optional<Finding> f;
   if (b.status == AllocStatus::Error) {
     if (options_.shadow) {

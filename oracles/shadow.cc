@@ -56,23 +56,23 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   const Pfn pfn = r.pfn;
   const uint64_t n = uint64_t{1} << r.order;
   // Formatted only when a check fails: this runs for every allocation.
-  auto what = [&] { return request_string(req, ctx); };
+  auto what = [&req, ctx] { return request_string(req, ctx); };
 
   // #24 order/containment first: everything below reads per-page state.
   if (r.order != req.order)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn]() -> std::optional<Finding> {
       return check_finding(Check::ShadowOrder,
                            fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
                            fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
     });
   if (!m.pfn_in_memmap(pfn) || !m.pfn_in_memmap(pfn + n - 1))
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn]() -> std::optional<Finding> {
       return check_finding(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
                            "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
     });
   const int zid = span_zone(m, pfn);
   if (pfn & (n - 1) || zid < 0 || span_zone(m, pfn + n - 1) != zid || r.zone != zid) {
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, n, zid]() -> std::optional<Finding> {
       std::string actual = pfn & (n - 1) ? fmt::format("pfn {:#x} is not {}-page aligned", pfn, n)
                            : zid < 0     ? fmt::format("pfn {:#x} lies in no zone", pfn)
                            : r.zone != zid
@@ -84,36 +84,36 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     });
   }
   const Zone& z = m.zone(zid);
-  auto at = [&] { return fmt::format("pfn {:#x} ({})", pfn, where(m, zid)); };
+  auto at = [&m, pfn, zid] { return fmt::format("pfn {:#x} ({})", pfn, where(m, zid)); };
 
   // #17 zone index.
   if (z.type > e.highest_zoneidx)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, zid]() -> std::optional<Finding> {
       return check_finding(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what(), at(),
                                                  zone_name(e.highest_zoneidx)),
                            fmt::format("zone <= {}", zone_name(e.highest_zoneidx)), zone_name(z.type), {pfn}, zid);
     });
   // #18 node: THISNODE, nodemask, cpuset.
   if ((e.gfp & __GFP_THISNODE) && z.node != e.preferred_nid)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, zid]() -> std::optional<Finding> {
       return check_finding(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
                            fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
     });
   if (req.nodemask && !e.nodemask_may_be_ignored && !req.nodemask->test(z.node))
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, zid]() -> std::optional<Finding> {
       return check_finding(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what(), at()),
                            fmt::format("node in {}", nodemask_to_string(*req.nodemask)),
                            fmt::format("node {}", z.node), {pfn}, zid);
     });
   if (!e.cpuset_may_be_ignored && !spec_cpuset_node_allowed(z.node, e.gfp, req.task))
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, zid]() -> std::optional<Finding> {
       return check_finding(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
                            fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
                            fmt::format("node {}", z.node), {pfn}, zid);
     });
   // #19 CMA only for movable requests.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_CMA); b != kNoPfn && !e.cma_ok)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, zid, b]() -> std::optional<Finding> {
       return check_finding(Check::ShadowCma,
                            fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(), b, where(m, zid)),
                            "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
@@ -122,13 +122,13 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   // (§8.4: a private node outside the preferred node's zonelist is never reached).
   if (m.node(z.node).has(N_MEMORY_PRIVATE)) {
     if (!e.private_ok)
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, pfn, zid]() -> std::optional<Finding> {
         return check_finding(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what(), at()),
                              "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
                              fmt::format("private node {}", z.node), {pfn}, zid);
       });
     if (std::find(e.zones_relaxed.begin(), e.zones_relaxed.end(), zid) == e.zones_relaxed.end())
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, pfn, zid]() -> std::optional<Finding> {
         return check_finding(Check::ShadowPrivate,
                              fmt::format("{} got {} on a private node outside node {}'s zonelist",
                                          what(), at(), e.preferred_nid),
@@ -141,7 +141,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     const char* why = "pageblock flag";
     if (bad == kNoPfn) bad = dm_differs(m, pfn, n, !e.unmapped), why = "direct map";
     if (bad != kNoPfn)
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, zid, bad, why]() -> std::optional<Finding> {
         return check_finding(Check::ShadowUnmapped,
                              fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what(),
                                 e.unmapped ? "unmapped" : "mapped", at(), why,
@@ -161,7 +161,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     WatermarkCheck w = spec_watermark_check(m, z, r.order, z.watermark[WMARK_MIN], e.highest_zoneidx,
                                             e.permissive_flags, upper, 0, cma, false);
     if (!w.ok)
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, pfn, zid]() -> std::optional<Finding> {
         return check_finding(Check::ShadowWatermark,
                              fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
                              fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
@@ -178,7 +178,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     const bool via_pcp = spec_pcp_allowed_order(m, r.order) &&
                          (e.migratetype == MIGRATE_MOVABLE || r.from_pcp);
     if (!may && !via_pcp)
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, zid, b]() -> std::optional<Finding> {
         return check_finding(Check::ShadowHighatomic,
                              fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})",
                                          what(), b, where(m, zid)),
@@ -188,7 +188,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   }
   // #24 page->pfmemalloc only after ALLOC_NO_WATERMARKS.
   if ((m.page(pfn).flags & PG_pfmemalloc) && !e.no_watermarks_possible)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, pfn, zid]() -> std::optional<Finding> {
       return check_finding(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what(), at()),
                            "no PG_pfmemalloc without ALLOC_NO_WATERMARKS", alloc_flags_to_string(e.permissive_flags),
                            {pfn}, zid);
@@ -277,7 +277,7 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
       const uint8_t* mem = m.page_data(r.pfn + i);
       for (unsigned b = 0; b < bytes; b++) {
         if (!mem[b]) continue;
-        f = cold([&]() -> std::optional<Finding> {
+        f = cold([&, b, i]() -> std::optional<Finding> {
           return check_finding(Check::ShadowZero,
                             fmt::format("{} (__GFP_ZERO) got pfn {:#x} with byte {} = {:#04x}",
                                request_string(req, ctx), r.pfn + i, b, mem[b]),
@@ -319,7 +319,7 @@ std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const All
                            fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {}, -1);
     });
   if (!valid && !refused)
-    return cold([&]() -> std::optional<Finding> {
+    return cold([&, why]() -> std::optional<Finding> {
       return check_finding(Check::ShadowAcceptedInvalid,
                            fmt::format("invalid request {} was not refused: {}", request_string(req, ctx), why),
                            fmt::format("AllocStatus::Error ({})", why),
@@ -344,7 +344,7 @@ std::optional<Finding> Shadow::verify_paint(const Machine& m, uint32_t id) const
       std::memcpy(&got, mem + b, 8);
       if (got == want) continue;
       int zone = m.page_zone_id(rec.pfn);
-      return cold([&]() -> std::optional<Finding> {
+      return cold([&, b, i, want, got, zone]() -> std::optional<Finding> {
         return check_finding(Check::ShadowPaint,
                              fmt::format("allocation {} (pfn {:#x} order {}{}) was overwritten at pfn {:#x} offset {}",
                                 id, rec.pfn, rec.order,
