@@ -124,7 +124,8 @@ Machine& Machine::operator=(Machine&& o) noexcept {
   pageblock_zone_ = std::exchange(o.pageblock_zone_, nullptr);
   data_ = std::exchange(o.data_, nullptr);
   nr_cpus_ = o.nr_cpus_;
-  nodes_ = std::move(o.nodes_);
+  nodes_ = std::move(o.nodes_);  // its zonelists view zonelist_refs_' storage
+  zonelist_refs_ = std::move(o.zonelist_refs_);
   std::copy(std::begin(o.node_state_masks_), std::end(o.node_state_masks_), node_state_masks_);
   zones_ = std::move(o.zones_);
   pcp_ = std::move(o.pcp_);

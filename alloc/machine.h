@@ -26,8 +26,11 @@ namespace pagealloc {
 struct NodeInfo {
   int id = 0;
   uint32_t states = 0;  // bit per NodeState
-  Zonelist zonelists[MAX_ZONELISTS];
-  std::vector<int> fallback_order;  // node order of the FALLBACK list
+  Zonelist zonelists[MAX_ZONELISTS];  // views into Machine::zonelist_refs_
+  uint8_t fallback_len = 0;
+  uint8_t fallback_nodes[kMaxNodes] = {};
+  // The node order of the FALLBACK list.
+  std::span<const uint8_t> fallback_order() const { return {fallback_nodes, fallback_len}; }
   bool has(NodeState s) const { return states & (1u << s); }
 };
 
@@ -123,7 +126,7 @@ class Machine {
   const Zone& zone(unsigned id) const { return zones_[id]; }
   const Zone& node_zone(int nid, ZoneType t) const { return zones_[nid * MAX_NR_ZONES + t]; }
   const PerCpuPages& pcp(unsigned zone, unsigned cpu) const { return pcp_[zone * nr_cpus_ + cpu]; }
-  const Zonelist& zonelist(int nid, ZonelistKind kind) const { return nodes_[nid].zonelists[kind]; }
+  Zonelist zonelist(int nid, ZonelistKind kind) const { return nodes_[nid].zonelists[kind]; }
 
   Pfn start_pfn() const { return base_pfn_; }       // first PFN of the memmap
   Pfn end_pfn() const { return base_pfn_ + nr_pages_; }
@@ -334,6 +337,7 @@ class Machine {
   uint8_t* data_ = nullptr;         // backing memory, page_bytes per page
   unsigned nr_cpus_ = 1;
   std::vector<NodeInfo> nodes_;
+  std::vector<Zoneref> zonelist_refs_;  // every node's zonelists, back to back
   Nodemask node_state_masks_[NR_NODE_STATES];
   std::vector<Zone> zones_;
   std::vector<PerCpuPages> pcp_;

@@ -31,7 +31,7 @@ uint64_t int_sqrt(uint64_t x) {
 // of the boot CPU's node's FALLBACK zonelist.
 uint64_t Machine::nr_free_buffer_pages() const {
   uint64_t sum = 0;
-  const Zonelist& zl = nodes_[config_.node_of_cpu(0)].zonelists[ZONELIST_FALLBACK];
+  const Zonelist zl = nodes_[config_.node_of_cpu(0)].zonelists[ZONELIST_FALLBACK];
   for (const Zoneref& zr : zl) {
     if (zr.zone_idx > ZONE_NORMAL) continue;
     const Zone& z = zones_[zr.zone];

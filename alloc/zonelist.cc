@@ -113,15 +113,18 @@ void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
 void Machine::build_all_zonelists(const NumaTopology& topology) {
   BuiltZonelists built;
   pagealloc::build_all_zonelists(topology, &built);
+  // The nodes' lists stay views into the one buffer (moving a vector keeps its storage).
+  zonelist_refs_ = std::move(built.refs);
+  const Zoneref* refs = zonelist_refs_.data();
   for (size_t l = 0; l < nodes_.size(); l++) {
     NodeInfo& ni = nodes_[l];
-    const int nid = static_cast<int>(l);
     for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
-      const std::span<const Zoneref> zl = built.list(nid, k);
-      ni.zonelists[k].assign(zl.begin(), zl.end());
+      const unsigned i = static_cast<unsigned>(l) * MAX_ZONELISTS + k;
+      ni.zonelists[k] = Zonelist(refs + built.bounds[i], refs + built.bounds[i + 1]);
     }
-    const std::span<const uint8_t> order = built.fallback_order(nid);
-    ni.fallback_order.assign(order.begin(), order.end());
+    const std::span<const uint8_t> order = built.fallback_order(static_cast<int>(l));
+    std::copy(order.begin(), order.end(), ni.fallback_nodes);
+    ni.fallback_len = static_cast<uint8_t>(order.size());
   }
 }
 

@@ -20,7 +20,9 @@ struct Zoneref {
   uint8_t node;
   bool operator==(const Zoneref&) const = default;
 };
-using Zonelist = std::vector<Zoneref>;
+// A node's zonelist: a view into the Machine's one buffer of zonerefs (boot builds
+// every list back to back, see BuiltZonelists).
+using Zonelist = std::span<const Zoneref>;
 
 // The model's zone numbering (Zone::id, Machine::node_zone()).
 constexpr uint16_t zone_id_of(int nid, unsigned type) {

@@ -110,11 +110,9 @@ TargetOutcome run_zonelist(const uint8_t* data, size_t size) {
   BuiltZonelists built;
   build_all_zonelists(numa_topology(in->config), &built);
   std::optional<Finding> f = check_zonelists(in->config, built);
-  Zonelist zl;  // first_zones_zonelist() takes the Machine's list type
   for (const ZonelistQuery& q : in->queries) {
     if (f) break;
-    const std::span<const Zoneref> list = built.list(q.nid, q.kind);
-    zl.assign(list.begin(), list.end());
+    const Zonelist zl = built.list(q.nid, q.kind);
     size_t from = std::min(q.from, zl.size());
     f = check_first_zones(zl, q.nid, q.kind, from, q.highest, q.mask ? &*q.mask : nullptr);
   }

@@ -28,7 +28,11 @@ class MachineCorruptor {
   void list_add(ListHead& l, Pfn pfn) { m_.list_add(l, pfn); }
   void touch(Pfn pfn) { m_.touch(pfn); }
   DirectMap& direct_map() { return m_.direct_map_; }
-  Zonelist& zonelist(int nid, ZonelistKind kind) { return m_.nodes_[nid].zonelists[kind]; }
+  // The Machine owns the zonerefs; its lists are read-only views of them.
+  std::span<Zoneref> zonelist(int nid, ZonelistKind kind) {
+    const Zonelist zl = m_.nodes_[nid].zonelists[kind];
+    return {m_.zonelist_refs_.data() + (zl.data() - m_.zonelist_refs_.data()), zl.size()};
+  }
   MachineStats& stats() { return m_.stats_; }
 
  private:

@@ -77,7 +77,7 @@ TEST(checks_fire, sanitize_idempotent) {
 TEST(checks_fire, zonelist_order) {
   Machine m(configs::numa(2, 1024, 4, 2));
   ASSERT_EQ(check_zonelists(m), std::nullopt);
-  Zonelist& zl = MachineCorruptor(m).zonelist(0, ZONELIST_FALLBACK);
+  std::span<Zoneref> zl = MachineCorruptor(m).zonelist(0, ZONELIST_FALLBACK);
   ASSERT_GE(zl.size(), 2u);
   std::swap(zl[0], zl[1]);
   EXPECT_EQ(id_of(check_zonelists(m)), "ZONELIST-ORDER");

@@ -16,7 +16,7 @@
 namespace buddycheck::props {
 namespace {
 
-std::string list_str(const Zonelist& zl) {
+std::string list_str(std::span<const Zoneref> zl) {
   std::string s;
   for (const Zoneref& z : zl) s += fmt::format(" {}:{}", z.node, zone_name(static_cast<ZoneType>(z.zone_idx)));
   return s;
@@ -35,7 +35,7 @@ void cover_1(const Config& cfg) {
   const Nodemask memory = m.node_states(N_MEMORY);
   for (unsigned nid = 0; nid < m.nr_nodes(); nid++) {
     const bool self_private = m.node(nid).has(N_MEMORY_PRIVATE);
-    const Zonelist& fb = m.zonelist(nid, ZONELIST_FALLBACK);
+    const Zonelist fb = m.zonelist(nid, ZONELIST_FALLBACK);
     std::set<uint16_t> seen;
     for (size_t i = 0; i < fb.size(); i++) {
       const Zoneref& zr = fb[i];
@@ -56,8 +56,8 @@ void cover_1(const Config& cfg) {
       if (z.populated() && reachable && !seen.count(static_cast<uint16_t>(zid)))
         fail_machine(m, fmt::format("node {} FALLBACK misses node {} {}:{}", nid, z.node, zone_name(z.type), list_str(fb)));
     }
-    const Zonelist& nf = m.zonelist(nid, ZONELIST_NOFALLBACK);
-    Zonelist own;
+    const Zonelist nf = m.zonelist(nid, ZONELIST_NOFALLBACK);
+    std::vector<Zoneref> own;
     for (int t = MAX_NR_ZONES - 1; t >= 0; t--)
       if (m.node_zone(nid, static_cast<ZoneType>(t)).populated())
         own.push_back({m.node_zone(nid, static_cast<ZoneType>(t)).id, static_cast<uint8_t>(t), static_cast<uint8_t>(nid)});
@@ -95,10 +95,10 @@ void order_2(const Config& cfg) {
       const std::span<const Zoneref> got = built.list(nid, k);
       if (!std::ranges::equal(got, m.zonelist(nid, k)))
         fail_machine(m, fmt::format("node {} {}: built{} vs Machine{}", nid, k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK",
-                                    list_str(Zonelist(got.begin(), got.end())), list_str(m.zonelist(nid, k))));
+                                    list_str(got), list_str(m.zonelist(nid, k))));
     }
     const std::span<const uint8_t> order = built.fallback_order(nid);
-    RC_ASSERT(std::vector<int>(order.begin(), order.end()) == m.node(nid).fallback_order);
+    RC_ASSERT(std::ranges::equal(order, m.node(nid).fallback_order()));
   }
 }
 

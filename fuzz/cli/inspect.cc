@@ -66,7 +66,7 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
   gfp_t eff = current_gfp_context(gfp, task);
   if (eff != gfp) std::printf("effective:    %s (current_gfp_context)\n", gfp_to_string(eff).c_str());
   if (zone && mt) {
-    const Zonelist& zl = m.zonelist(config.node_of_cpu(0), gfp_zonelist(eff));
+    const Zonelist zl = m.zonelist(config.node_of_cpu(0), gfp_zonelist(eff));
     size_t pref = Machine::first_zones_zonelist(zl, 0, *zone, nullptr);
     const Zone* pz = pref < zl.size() ? &m.zone(zl[pref].zone) : nullptr;
     unsigned fast = gfp_to_alloc_flags_cma(eff, ALLOC_WMARK_LOW, config.mobility_grouping) |
