@@ -319,6 +319,7 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
   b.status = AllocStatus::Ok;
   if (nr_pages == 0) return b;
 
+  // Fills b in place; callers then return b (returning it from here would copy it).
   auto fallback = [&]() {
     b.used_fallback = true;
     AllocResult r = alloc_pages(req);
@@ -327,11 +328,13 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
       b.fallback_from_pcp = r.from_pcp;
     }
     else if (b.pfns.empty()) b.status = r.status;
-    return b;
   };
   // Single pages, and unmapped requests (the bulk path has no direct-map handling), go
   // through __alloc_pages like the kernel's "goto failed" cases.
-  if (nr_pages == 1 || (req.gfp & __GFP_UNMAPPED)) return fallback();
+  if (nr_pages == 1 || (req.gfp & __GFP_UNMAPPED)) {
+    fallback();
+    return b;
+  }
 
   gfp_t gfp = req.gfp, alloc_gfp = gfp;
   AllocContext ac;
@@ -351,7 +354,10 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
     Zone& z = zones_[zl[i].zone];
     if (!zone_alloc_allowed(z, gfp, alloc_flags, req.task)) continue;
     // Bulk allocation does not fall back to remote nodes.
-    if (nodes_.size() > 1 && i != ac.preferred && z.node != zl[ac.preferred].node) return fallback();
+    if (nodes_.size() > 1 && i != ac.preferred && z.node != zl[ac.preferred].node) {
+      fallback();
+      return b;
+    }
     uint64_t mark = z.wmark_pages(alloc_flags & ALLOC_WMARK_MASK) + static_cast<uint64_t>(nr_pages);
     // The kernel passes the preferred zone's index as highest_zoneidx here.
     if (zone_watermark_fast(z, 0, mark, zl[ac.preferred].zone_idx, alloc_flags)) {
@@ -359,7 +365,10 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
       break;
     }
   }
-  if (!zone) return fallback();
+  if (!zone) {
+    fallback();
+    return b;
+  }
 
   PerCpuPages& pcp = pcp_mut(zone->id, req.cpu);
   unsigned pindex = order_to_pindex(ac.migratetype, 0);
@@ -368,7 +377,7 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
   while (static_cast<int>(b.pfns.size()) < nr_pages) {
     Pfn page = rmqueue_pcplist_locked(*zone, 0, ac.migratetype, alloc_flags, pcp, pindex, req.cpu);
     if (page == kNoPfn) {
-      if (!nr_account) return fallback();
+      if (!nr_account) fallback();
       break;
     }
     nr_account++;

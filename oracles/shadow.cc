@@ -155,9 +155,10 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   // plus pcp pages a drain could return, plus what hooks freed; CMA pages only count
   // for CMA-capable requests; the unboosted MIN mark with every discount the request
   // could get. Nothing to say when ALLOC_NO_WATERMARKS was possible.
-  if (!e.no_watermarks_possible && zid < static_cast<int>(pre.nr_free.size())) {
-    const int64_t upper = pre.nr_free[zid] + pre.pcp_pages[zid] + pre.freed_during_op;
-    const int64_t cma = zid < static_cast<int>(pre.nr_free_cma.size()) ? pre.nr_free_cma[zid] : 0;
+  if (!e.no_watermarks_possible && zid < static_cast<int>(pre.zones.size())) {
+    const ZoneSnapshot& before = pre.zones[zid];
+    const int64_t upper = before.nr_free + before.pcp_pages + pre.freed_during_op;
+    const int64_t cma = before.nr_free_cma;
     WatermarkCheck w = spec_watermark_check(m, z, r.order, z.watermark[WMARK_MIN], e.highest_zoneidx,
                                             e.permissive_flags, upper, 0, cma, false);
     if (!w.ok)
@@ -166,7 +167,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                              fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
                              fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
                              fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
-                                w.usable, pre.nr_free[zid], pre.pcp_pages[zid], pre.freed_during_op),
+                                w.usable, before.nr_free, before.pcp_pages, pre.freed_during_op),
                              {pfn}, zid);
       });
   }
@@ -223,16 +224,15 @@ PreState Shadow::snapshot(const Machine& m) const {
 
 void Shadow::snapshot(const Machine& m, PreState& p) const {
   const unsigned nz = m.nr_zones();
-  p.nr_free.resize(nz);
-  p.pcp_pages.resize(nz);
-  p.nr_free_cma.resize(nz);
+  p.zones.resize(nz);
   p.freed_during_op = 0;
   for (unsigned z = 0; z < nz; z++) {
-    p.nr_free[z] = m.zone(z).nr_free_pages;
-    p.nr_free_cma[z] = m.zone(z).nr_free_cma_pages;
+    ZoneSnapshot& s = p.zones[z];
+    s.nr_free = m.zone(z).nr_free_pages;
+    s.nr_free_cma = m.zone(z).nr_free_cma_pages;
     int64_t pcp = 0;
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
-    p.pcp_pages[z] = pcp;
+    s.pcp_pages = pcp;
   }
 }
 

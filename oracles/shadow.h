@@ -33,11 +33,15 @@ struct AllocRecord {
 };
 
 // State the eligibility checks need from just before the op.
+struct ZoneSnapshot {
+  int64_t nr_free = 0;      // NR_FREE_PAGES
+  int64_t pcp_pages = 0;    // pages on all of the zone's pcp lists
+  int64_t nr_free_cma = 0;  // NR_FREE_CMA_PAGES
+};
+
 struct PreState {
-  std::vector<int64_t> nr_free;            // NR_FREE_PAGES per zone
-  std::vector<int64_t> pcp_pages;          // pages on all pcp lists per zone
-  std::vector<int64_t> nr_free_cma;        // NR_FREE_CMA_PAGES per zone
-  int64_t freed_during_op = 0;             // pages freed by hooks during the op
+  std::vector<ZoneSnapshot> zones;  // per zone id (one vector: one allocation per run)
+  int64_t freed_during_op = 0;      // pages freed by hooks during the op
 };
 
 class Shadow {

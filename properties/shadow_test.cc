@@ -143,13 +143,13 @@ TEST(shadow, watermark_fires) {
   ASSERT_GT(m.zone(kNormal0).watermark[WMARK_MIN], 20u);
   Shadow s(m, false);
   PreState pre = s.snapshot(m);
-  pre.nr_free[kNormal0] = 10;
+  pre.zones[kNormal0].nr_free = 10;
   auto f = s.on_alloc(m, 0, request(GFP_KERNEL), nullptr, false, ok_result(0, 0, kNormal0), pre);
   EXPECT_FINDING(f, "SHADOW-WATERMARK");
   EXPECT_FALSE(s.on_alloc(m, 1, request(GFP_KERNEL | __GFP_MEMALLOC), nullptr, false,
                           ok_result(0, 0, kNormal0), pre));
   // Pages a drain could return count as free.
-  pre.pcp_pages[kNormal0] = 4000;
+  pre.zones[kNormal0].pcp_pages = 4000;
   EXPECT_FALSE(s.on_alloc(m, 2, request(GFP_KERNEL), nullptr, false, ok_result(0, 0, kNormal0), pre));
 }
 
