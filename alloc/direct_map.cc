@@ -136,7 +136,7 @@ bool Machine::owner_set_direct_map(Pfn pfn, unsigned order, bool present) {
   bool as_allocated = !(p.flags & PG_unmapped);
   if (present == as_allocated) p.flags &= ~PG_dm_changed;
   else p.flags |= PG_dm_changed;
-  if (data_) {
+  if (!data_.empty()) {
     if (present) kasan::unpoison(page_data(pfn), n * config_.page_bytes);
     else kasan::poison(page_data(pfn), n * config_.page_bytes);
   }

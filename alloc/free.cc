@@ -87,7 +87,7 @@ void Machine::free_pages_prepare(Pfn pfn, unsigned order) {
   p.refcount = 0;
   p.flags = 0;
   touch(pfn);
-  if (data_) kasan::poison(page_data(pfn), (size_t{1} << order) * config_.page_bytes);
+  if (!data_.empty()) kasan::poison(page_data(pfn), (size_t{1} << order) * config_.page_bytes);
   bump();
 }
 

@@ -100,29 +100,42 @@ std::unique_ptr<Machine> Machine::create(const Config& config, std::string* erro
 }
 
 Machine::~Machine() {
-  if (data_) kasan::unpoison(data_, nr_pages_ * config_.page_bytes);
+  free_page_data();
   std::free(pages_);
   std::free(pageblock_);
   std::free(pageblock_zone_);
-  std::free(data_);
+}
+
+size_t Machine::data_chunk_bytes(size_t chunk) const {
+  const uint64_t first = uint64_t{chunk} << data_chunk_order_;
+  return std::min(uint64_t{1} << data_chunk_order_, nr_pages_ - first) * config_.page_bytes;
+}
+
+void Machine::free_page_data() {
+  for (size_t c = 0; c < data_.size(); c++) {
+    kasan::unpoison(data_[c], data_chunk_bytes(c));
+    std::free(data_[c]);
+  }
+  data_.clear();
 }
 
 Machine::Machine(Machine&& o) noexcept { *this = std::move(o); }
 
 Machine& Machine::operator=(Machine&& o) noexcept {
   if (this == &o) return *this;
-  if (data_) kasan::unpoison(data_, nr_pages_ * config_.page_bytes);
+  free_page_data();
   std::free(pages_);
   std::free(pageblock_);
   std::free(pageblock_zone_);
-  std::free(data_);
   config_ = std::move(o.config_);
   base_pfn_ = o.base_pfn_;
   nr_pages_ = o.nr_pages_;
   pages_ = std::exchange(o.pages_, nullptr);
   pageblock_ = std::exchange(o.pageblock_, nullptr);
   pageblock_zone_ = std::exchange(o.pageblock_zone_, nullptr);
-  data_ = std::exchange(o.data_, nullptr);
+  data_ = std::move(o.data_);
+  o.data_.clear();
+  data_chunk_order_ = o.data_chunk_order_;
   nr_cpus_ = o.nr_cpus_;
   nodes_ = std::move(o.nodes_);  // its zonelists view zonelist_refs_' storage
   zonelist_refs_ = std::move(o.zonelist_refs_);
@@ -157,9 +170,22 @@ void Machine::init_memmap() {
   if (config_.page_bytes) {
     // Page contents are garbage until allocated (zeroed only for __GFP_ZERO, read only
     // after painting), so the backing needs no zeroing: plain malloc, no memset.
-    data_ = static_cast<uint8_t*>(std::malloc(nr_pages_ * config_.page_bytes));
-    if (!data_) throw std::bad_alloc();
-    kasan::poison(data_, nr_pages_ * config_.page_bytes);
+    // Chunks of whole MAX_PAGE_ORDER blocks, up to 64 KiB where blocks allow: ASan's
+    // allocator recycles those, while a larger malloc is a fresh mmap whose pages fault
+    // in again on every fuzz input.
+    unsigned order = config_.max_page_order;
+    while (order < 63 && (uint64_t{2} << order) <= nr_pages_ &&
+           (uint64_t{2} << order) * config_.page_bytes <= 65536)
+      order++;
+    data_chunk_order_ = order;
+    const size_t chunks = static_cast<size_t>((nr_pages_ + (uint64_t{1} << order) - 1) >> order);
+    data_.reserve(chunks);
+    for (size_t c = 0; c < chunks; c++) {
+      auto* chunk = static_cast<uint8_t*>(std::malloc(data_chunk_bytes(c)));
+      if (!chunk) throw std::bad_alloc();
+      data_.push_back(chunk);
+      kasan::poison(chunk, data_chunk_bytes(c));
+    }
   }
 }
 

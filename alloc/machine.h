@@ -152,10 +152,16 @@ class Machine {
   unsigned order_to_pindex(unsigned freetype, unsigned order) const;
   unsigned pindex_to_order(unsigned pindex) const;
 
-  // Backing memory of a page (page_bytes bytes; nullptr when page_bytes is 0).
-  uint8_t* page_data(Pfn pfn) { return data_ ? data_ + (pfn - base_pfn_) * config_.page_bytes : nullptr; }
+  // Backing memory of a page (page_bytes bytes; nullptr when page_bytes is 0). A
+  // MAX_PAGE_ORDER block's pages are contiguous: chunks hold whole blocks.
+  uint8_t* page_data(Pfn pfn) {
+    return const_cast<uint8_t*>(static_cast<const Machine*>(this)->page_data(pfn));
+  }
   const uint8_t* page_data(Pfn pfn) const {
-    return data_ ? data_ + (pfn - base_pfn_) * config_.page_bytes : nullptr;
+    if (data_.empty()) return nullptr;
+    const uint64_t i = pfn - base_pfn_;
+    const uint64_t in_chunk = i & ((uint64_t{1} << data_chunk_order_) - 1);
+    return data_[i >> data_chunk_order_] + in_chunk * config_.page_bytes;
   }
 
   const MachineStats& stats() const { return stats_; }
@@ -177,6 +183,8 @@ class Machine {
 
   // machine.cc
   void init_memmap();
+  size_t data_chunk_bytes(size_t chunk) const;
+  void free_page_data();
   void init_zones(const NumaTopology& topology);
   void free_boot_memory(BootFrees how);
   bool boot_chunk_direct(Zone& z, Pfn pfn, unsigned order);
@@ -334,7 +342,10 @@ class Machine {
   Page* pages_ = nullptr;           // calloc'ed memmap
   uint8_t* pageblock_ = nullptr;    // calloc'ed pageblock bits
   uint16_t* pageblock_zone_ = nullptr;  // zone id of each pageblock's first zone PFN
-  uint8_t* data_ = nullptr;         // backing memory, page_bytes per page
+  // Backing memory, page_bytes per page, in chunks of 2^data_chunk_order_ pages (the
+  // last one shorter): see init_memmap().
+  std::vector<uint8_t*> data_;
+  unsigned data_chunk_order_ = 0;
   unsigned nr_cpus_ = 1;
   std::vector<NodeInfo> nodes_;
   std::vector<Zoneref> zonelist_refs_;  // every node's zonelists, back to back

@@ -232,7 +232,7 @@ void Machine::prep_new_page(Pfn pfn, unsigned order, gfp_t gfp, unsigned alloc_f
   if (alloc_flags & ALLOC_UNMAPPED) p.flags |= PG_unmapped;
   touch(pfn);
   bump();
-  if (!data_) return;
+  if (data_.empty()) return;
   uint8_t* mem = page_data(pfn);
   size_t bytes = (size_t{1} << order) * config_.page_bytes;
   // An unmapped page stays poisoned: it has no direct-map alias to touch.
