@@ -102,7 +102,6 @@ std::unique_ptr<Machine> Machine::create(const Config& config, std::string* erro
 Machine::~Machine() {
   free_page_data();
   std::free(pages_);
-  std::free(pageblock_);
   std::free(pageblock_zone_);
 }
 
@@ -112,10 +111,8 @@ size_t Machine::data_chunk_bytes(size_t chunk) const {
 }
 
 void Machine::free_page_data() {
-  for (size_t c = 0; c < data_.size(); c++) {
-    kasan::unpoison(data_[c], data_chunk_bytes(c));
-    std::free(data_[c]);
-  }
+  // No unpoisoning first: free() re-poisons a chunk's shadow as freed memory anyway.
+  for (uint8_t* chunk : data_) std::free(chunk);
   data_.clear();
 }
 
@@ -125,7 +122,6 @@ Machine& Machine::operator=(Machine&& o) noexcept {
   if (this == &o) return *this;
   free_page_data();
   std::free(pages_);
-  std::free(pageblock_);
   std::free(pageblock_zone_);
   config_ = std::move(o.config_);
   base_pfn_ = o.base_pfn_;
@@ -165,8 +161,9 @@ void Machine::init_memmap() {
   nr_pages_ = ((hi + mask) & ~mask) - base_pfn_;
   pages_ = zalloc<Page>(nr_pages_);
   uint64_t nr_blocks = nr_pages_ >> config_.pageblock_order;
-  pageblock_ = zalloc<uint8_t>(nr_blocks);
-  pageblock_zone_ = zalloc<uint16_t>(nr_blocks);
+  // Both per-pageblock arrays in one allocation (pageblock_zone_ owns it).
+  pageblock_zone_ = reinterpret_cast<uint16_t*>(zalloc<uint8_t>(nr_blocks * (sizeof(uint16_t) + 1)));
+  pageblock_ = reinterpret_cast<uint8_t*>(pageblock_zone_ + nr_blocks);
   if (config_.page_bytes) {
     // Page contents are garbage until allocated (zeroed only for __GFP_ZERO, read only
     // after painting), so the backing needs no zeroing: plain malloc, no memset.

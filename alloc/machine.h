@@ -340,7 +340,7 @@ class Machine {
   Pfn base_pfn_ = 0;
   uint64_t nr_pages_ = 0;
   Page* pages_ = nullptr;           // calloc'ed memmap
-  uint8_t* pageblock_ = nullptr;    // calloc'ed pageblock bits
+  uint8_t* pageblock_ = nullptr;    // pageblock bits, after pageblock_zone_ in its allocation
   uint16_t* pageblock_zone_ = nullptr;  // zone id of each pageblock's first zone PFN
   // Backing memory, page_bytes per page, in chunks of 2^data_chunk_order_ pages (the
   // last one shorter): see init_memmap().

@@ -106,40 +106,43 @@ Reference::Reference(const Config& config) {
   const Pfn mask = (Pfn{1} << config.max_page_order) - 1;
   base_ = lo & ~mask;
   const uint64_t n = ((hi + mask) & ~mask) - base_;
-  state_.assign(n, static_cast<uint8_t>(State::Absent));
+  n_ = n;
+  const size_t nz = config.nodes.size() * MAX_NR_ZONES;
+  // Largest alignment first: no padding between the arrays.
+  buf_ = std::make_unique_for_overwrite<std::byte[]>(nz * sizeof(uint64_t) + n * (sizeof(uint32_t) + sizeof(uint16_t) + 1));
+  std::byte* p = buf_.get();
+  zone_free_ = {reinterpret_cast<uint64_t*>(p), nz};
+  owner_ = reinterpret_cast<uint32_t*>(p + nz * sizeof(uint64_t));
+  zone_of_ = reinterpret_cast<uint16_t*>(owner_ + n);
+  state_ = reinterpret_cast<uint8_t*>(zone_of_ + n);
+  std::fill(zone_free_.begin(), zone_free_.end(), 0);
+  std::fill(state_, state_ + n, static_cast<uint8_t>(State::Absent));
   // kNoOwner and kNoZone are all ones: a memset each, not an element-wise fill.
   static_assert(kNoOwner == ~uint32_t{0} && kNoZone == uint16_t{0xffff});
-  owner_.resize(n);
-  zone_of_.resize(n);
-  if (n) {
-    std::memset(owner_.data(), 0xff, n * sizeof(uint32_t));
-    std::memset(zone_of_.data(), 0xff, n * sizeof(uint16_t));
-  }
-  zone_free_.assign(config.nodes.size() * MAX_NR_ZONES, 0);
+  std::memset(owner_, 0xff, n * sizeof(uint32_t));
+  std::memset(zone_of_, 0xff, n * sizeof(uint16_t));
   for (size_t nid = 0; nid < config.nodes.size(); nid++) {
     for (const ZoneConfig& z : config.nodes[nid].zones) {
       const uint16_t id = static_cast<uint16_t>(nid * MAX_NR_ZONES + z.type);
       const uint64_t from = z.start_pfn - base_, to = from + z.pages;
-      std::fill(state_.begin() + from, state_.begin() + to, static_cast<uint8_t>(State::Free));  // CMA too
-      std::fill(zone_of_.begin() + from, zone_of_.begin() + to, id);
+      std::fill(state_ + from, state_ + to, static_cast<uint8_t>(State::Free));  // CMA too
+      std::fill(zone_of_ + from, zone_of_ + to, id);
       for (const PfnRange& r : z.holes)
-        std::fill(state_.begin() + (r.start - base_), state_.begin() + (r.end - base_),
-                  static_cast<uint8_t>(State::Absent));
+        std::fill(state_ + (r.start - base_), state_ + (r.end - base_), static_cast<uint8_t>(State::Absent));
       for (const PfnRange& r : z.reserved)
-        std::fill(state_.begin() + (r.start - base_), state_.begin() + (r.end - base_),
-                  static_cast<uint8_t>(State::Reserved));
-      zone_free_[id] += std::count(state_.begin() + from, state_.begin() + to, static_cast<uint8_t>(State::Free));
+        std::fill(state_ + (r.start - base_), state_ + (r.end - base_), static_cast<uint8_t>(State::Reserved));
+      zone_free_[id] += std::count(state_ + from, state_ + to, static_cast<uint8_t>(State::Free));
     }
   }
 }
 
 Reference::State Reference::state(Pfn pfn) const {
-  if (pfn < base_ || pfn - base_ >= state_.size()) return State::Absent;
+  if (pfn < base_ || pfn - base_ >= n_) return State::Absent;
   return static_cast<State>(state_[pfn - base_]);
 }
 
 uint32_t Reference::owner(Pfn pfn) const {
-  if (pfn < base_ || pfn - base_ >= owner_.size()) return kNoOwner;
+  if (pfn < base_ || pfn - base_ >= n_) return kNoOwner;
   return owner_[pfn - base_];
 }
 
@@ -152,7 +155,7 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
     return cold([&]() -> std::optional<Finding> {
       std::string held = state_name(s);
     if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
-    const int zone = (p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone)
+    const int zone = (p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone)
                          ? zone_of_[p - base_] : -1;
     return check_finding(Check::RefOverlap,
                        fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
@@ -194,7 +197,7 @@ bool Reference::is_allocation(Pfn pfn, unsigned order) const {
 // Compares the pages of the machine block around `pfn` (or the PFN alone when it is
 // no block) with the reference. Returns a REF-STATE finding on the first difference.
 static std::optional<Finding> compare_around(const Reference& ref, const Machine& m, Pfn pfn,
-                                             const MachineBlock& b, const std::vector<uint16_t>& zone_of,
+                                             const MachineBlock& b, std::span<const uint16_t> zone_of,
                                              Pfn base) {
   auto zone_at = [&](Pfn p) -> int {
     return (p >= base && p - base < zone_of.size() && zone_of[p - base] != kNoZone) ? zone_of[p - base] : -1;
@@ -235,7 +238,7 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
   return std::nullopt;
 }
 
-static std::optional<Finding> compare_counts(const Machine& m, const std::vector<uint64_t>& zone_free) {
+static std::optional<Finding> compare_counts(const Machine& m, std::span<const uint64_t> zone_free) {
   for (unsigned z = 0; z < m.nr_zones() && z < zone_free.size(); z++) {
     int64_t pcp = 0;
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
@@ -279,17 +282,17 @@ std::optional<Finding> Reference::compare_touched(const Machine& m, const Pfn* p
     if (i && pfn == pfns[i - 1]) continue;
     if (pfn < covered && m.page(pfn).state == PageState::Tail) continue;
     const MachineBlock b = machine_block(m, pfn);
-    if (auto f = compare_around(*this, m, pfn, b, zone_of_, base_)) return f;
+    if (auto f = compare_around(*this, m, pfn, b, {zone_of_, n_}, base_)) return f;
     if (b.head != kNoPfn) covered = b.head + (Pfn{1} << b.order);
   }
   return compare_counts(m, zone_free_);
 }
 
 bool Reference::agrees_by_block(const Machine& m) const {
-  if (base_ != m.start_pfn() || state_.size() != m.end_pfn() - m.start_pfn()) return false;
-  const uint64_t n = state_.size();
-  const uint8_t* st = state_.data();
-  const uint32_t* own = owner_.data();
+  if (base_ != m.start_pfn() || n_ != m.end_pfn() - m.start_pfn()) return false;
+  const uint64_t n = n_;
+  const uint8_t* st = state_;
+  const uint32_t* own = owner_;
   // Eight states or two owners per load: one sanitizer check per word, not per entry.
   auto run_is = [&](uint64_t i, uint64_t len, State want) {
     const uint64_t pattern = 0x0101010101010101ull * static_cast<uint8_t>(want);
@@ -346,7 +349,7 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
   // Every PFN of both ranges, in order. Tail pages inherit the state of the block
   // being walked, so a clean machine costs one head lookup per block.
   const Pfn lo = std::min(base_, m.start_pfn());
-  const Pfn hi = std::max<Pfn>(base_ + state_.size(), m.end_pfn());
+  const Pfn hi = std::max<Pfn>(base_ + n_, m.end_pfn());
   MachineBlock cur;
   Pfn cur_end = 0;
   for (Pfn p = lo; p < hi; p++) {
@@ -366,8 +369,8 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
       same = owner(p) == owner(b.head) && (p != b.head || is_allocation(b.head, b.order));
     }
     if (same) continue;
-    if (auto f = compare_around(*this, m, p, machine_block(m, p), zone_of_, base_)) return f;
-    const int zone = p >= base_ && p - base_ < zone_of_.size() && zone_of_[p - base_] != kNoZone
+    if (auto f = compare_around(*this, m, p, machine_block(m, p), {zone_of_, n_}, base_)) return f;
+    const int zone = p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone
                          ? zone_of_[p - base_] : -1;
     return cold([&]() -> std::optional<Finding> {
       return check_finding(Check::RefState,

@@ -36,7 +36,10 @@
 // an op, so the post-op state is a sound place to judge.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -88,10 +91,14 @@ class Reference {
   [[gnu::noinline]] std::optional<Finding> compare_sorted_copy(const Machine& m) const;
 
   Pfn base_ = 0;
-  std::vector<uint8_t> state_;
-  std::vector<uint32_t> owner_;
-  std::vector<uint16_t> zone_of_;  // per PFN zone id (0xffff: none)
-  std::vector<uint64_t> zone_free_;
+  uint64_t n_ = 0;  // PFNs covered, from base_
+  // One allocation per Reference (a fuzz input boots one): the per-zone free counts,
+  // then three per-PFN arrays, which agrees_by_block() reads a word at a time.
+  std::unique_ptr<std::byte[]> buf_;
+  std::span<uint64_t> zone_free_;
+  uint32_t* owner_ = nullptr;
+  uint16_t* zone_of_ = nullptr;  // per PFN zone id (0xffff: none)
+  uint8_t* state_ = nullptr;
 };
 
 // The machine's coarse view of one PFN, for comparisons and reports.
