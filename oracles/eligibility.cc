@@ -232,14 +232,18 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   // flags, the slow path's gfp without the fast path's forced __GFP_HARDWALL).
   const Nodemask* nodemask = req.nodemask ? &*req.nodemask : nullptr;
   const bool cpuset_strict = task.cpuset_mems && (e.slow_flags & ALLOC_CPUSET);
-  for (const Zoneref& zr : m.zonelist(nid, gfp_zonelist(gfp))) {
+  const Zonelist zl = m.zonelist(nid, gfp_zonelist(gfp));
+  e.zones = ZoneIds(zl);
+  e.zones_relaxed = ZoneIds(zl);
+  for (size_t i = 0; i < zl.size(); i++) {
+    const Zoneref& zr = zl[i];
     if (zr.zone_idx > e.highest_zoneidx) continue;
     if (m.node(zr.node).has(N_MEMORY_PRIVATE) && !e.private_ok) continue;
     const bool in_mask = !nodemask || nodemask->test(zr.node);
     const bool cpuset_ok = spec_cpuset_node_allowed(zr.node, gfp, task);
-    if (in_mask && (!cpuset_strict || cpuset_ok)) e.zones.push_back(zr.zone);
+    if (in_mask && (!cpuset_strict || cpuset_ok)) e.zones.add_position(i);
     if ((in_mask || e.nodemask_may_be_ignored) && (cpuset_ok || e.cpuset_may_be_ignored))
-      e.zones_relaxed.push_back(zr.zone);
+      e.zones_relaxed.add_position(i);
   }
 
   // Free lists for the slow path's first attempt (spec §4.5, §4.6, §7.3).

@@ -16,17 +16,51 @@ namespace buddycheck {
 
 using namespace pagealloc;
 
-// Zone ids in zonelist order, without heap allocation (eligibility() runs for every
-// allocation the runner judges).
-struct ZoneIds {
-  std::array<uint16_t, kMaxNodes * MAX_NR_ZONES> ids;
-  uint16_t n = 0;
-  void push_back(uint16_t z) { ids[n++] = z; }
-  const uint16_t* begin() const { return ids.data(); }
-  const uint16_t* end() const { return ids.data() + n; }
-  size_t size() const { return n; }
-  bool empty() const { return n == 0; }
-  uint16_t operator[](size_t i) const { return ids[i]; }
+// Zone ids in zonelist order: which positions of one node's zonelist passed, as a bit
+// per position over a view of the Machine's list. No heap, and small: eligibility()
+// runs for every allocation the runner judges, and a list of 256 ids made its result
+// a kilobyte that every caller's (ASan-poisoned) frame held and copied.
+class ZoneIds {
+ public:
+  ZoneIds() = default;
+  explicit ZoneIds(Zonelist zl) : zl_(zl) {}
+  void add_position(size_t i) {
+    bits_[i / 64] |= uint64_t{1} << (i % 64);
+    n_++;
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  bool contains(uint16_t zid) const {
+    for (uint16_t z : *this)
+      if (z == zid) return true;
+    return false;
+  }
+
+  class iterator {
+   public:
+    iterator(const ZoneIds* s, size_t pos) : s_(s), pos_(pos) { skip(); }
+    uint16_t operator*() const { return s_->zl_[pos_].zone; }
+    iterator& operator++() {
+      pos_++;
+      skip();
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return pos_ == o.pos_; }
+
+   private:
+    void skip() {
+      while (pos_ < s_->zl_.size() && !((s_->bits_[pos_ / 64] >> (pos_ % 64)) & 1)) pos_++;
+    }
+    const ZoneIds* s_;
+    size_t pos_;
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, zl_.size()}; }
+
+ private:
+  Zonelist zl_;
+  std::array<uint64_t, (kMaxNodes * MAX_NR_ZONES + 63) / 64> bits_ = {};
+  uint16_t n_ = 0;
 };
 
 struct Eligibility {

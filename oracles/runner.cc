@@ -41,10 +41,10 @@ StepResult found(const std::optional<Finding>& f) {
 
 Runner::Runner(Config config, RunOptions options)
     : options_(options),
-      machine_(std::make_unique<Machine>(std::move(config))),
-      shadow_(*machine_, options.paint),
-      reference_(machine_->config()) {
-  const Config& c = machine_->config();
+      machine_(std::move(config)),
+      shadow_(machine_, options.paint),
+      reference_(machine_.config()) {
+  const Config& c = machine_.config();
   boot_sysctls_ = {c.min_free_kbytes, c.watermark_scale_factor, c.watermark_boost_factor,
                    c.lowmem_reserve_ratio, c.percpu_pagelist_high_fraction};
   // Runs are a few dozen ops: one allocation per vector instead of a regrowth per
@@ -54,7 +54,7 @@ Runner::Runner(Config config, RunOptions options)
   live_pos_.reserve(64);
   freed_.reserve(32);
   shadow_.reserve(64);
-  Hooks& h = machine_->hooks();
+  Hooks& h = machine_.hooks();
   // Direct reclaim frees up to `reclaim` of the oldest live allocations.
   h.direct_reclaim = [this](Machine&, const ReclaimContext&) -> uint64_t {
     uint64_t pages = 0;
@@ -130,15 +130,15 @@ uint32_t Runner::oldest_victim() {
 uint64_t Runner::hook_free(uint32_t id) {
   const AllocRecord& rec = shadow_.record(id);
   if (options_.shadow && !hook_finding_)
-    if (auto f = shadow_.verify_paint(*machine_, id)) hook_finding_ = f;
+    if (auto f = shadow_.verify_paint(machine_, id)) hook_finding_ = f;
   Pfn pfn = rec.pfn;
   unsigned order = rec.order;
-  FreeResult fr = rec.frozen ? machine_->free_frozen_pages(pfn, order) : machine_->free_pages(pfn, order);
+  FreeResult fr = rec.frozen ? machine_.free_frozen_pages(pfn, order) : machine_.free_pages(pfn, order);
   if (!fr.ok()) {
     if (!hook_finding_)
       hook_finding_ = check_finding(Check::ShadowFreeRefused,
                                     fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused during reclaim", id, pfn, order),
-                                    "free accepted", fr.report, {pfn}, machine_->page_zone_id(pfn));
+                                    "free accepted", fr.report, {pfn}, machine_.page_zone_id(pfn));
     return 0;
   }
   reference_.on_free(id, pfn, order);
@@ -150,7 +150,7 @@ uint64_t Runner::hook_free(uint32_t id) {
 }
 
 StepResult Runner::do_alloc(const Op& op) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   AllocRequest req = request_of(op);
   const AllocFlags* ctx = op.ctx ? &*op.ctx : nullptr;
   // The judgements below share one Finding, and found() takes it by reference: no
@@ -210,7 +210,7 @@ StepResult Runner::do_alloc(const Op& op) {
 }
 
 StepResult Runner::do_bulk(const Op& op) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   if (op.count > (1u << 16)) return errf("alloc_bulk count {} is larger than 65536", op.count);
   AllocRequest req = request_of(op);
   req.order = 0;
@@ -257,7 +257,7 @@ StepResult Runner::do_bulk(const Op& op) {
 }
 
 StepResult Runner::do_free(const Op& op, uint32_t id) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   if (id >= next_id() || live_pos_[id] < 0) return errf("id {} is not a live allocation", id);
   if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
   const AllocRecord& rec = shadow_.record(id);
@@ -297,7 +297,7 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
 }
 
 StepResult Runner::do_bad_free(const Op& op) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
   auto live = [&](uint64_t id) { return id < next_id() && live_pos_[id] >= 0; };
   Pfn pfn;
@@ -368,7 +368,7 @@ StepResult Runner::do_bad_free(const Op& op) {
 }
 
 StepResult Runner::do_sysctl(const Op& op) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   const unsigned v = op.value > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(op.value);
   bool ok = true;
   switch (op.key) {
@@ -388,7 +388,7 @@ StepResult Runner::do_dm_set(const Op& op) {
   if (op.id >= next_id() || live_pos_[op.id] < 0) return errf("id {} is not a live allocation", op.id);
   uint32_t id = static_cast<uint32_t>(op.id);
   const AllocRecord& rec = shadow_.record(id);
-  if (!machine_->owner_set_direct_map(rec.pfn, rec.order, op.present))
+  if (!machine_.owner_set_direct_map(rec.pfn, rec.order, op.present))
     return cold([&] {
       return found(check_finding(Check::ShadowFreeRefused,
                                  fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
@@ -413,7 +413,7 @@ StepResult Runner::step(const Op& op) {
 // Each case returns its result directly: an assignment from each would give every
 // case a temporary of its own in the frame (ASan builds poison them all per call).
 StepResult Runner::dispatch(const Op& op, bool& force_full) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   switch (op.kind) {
     case OpKind::Alloc: return do_alloc(op);
     case OpKind::AllocBulk: return do_bulk(op);
@@ -457,7 +457,7 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
 }
 
 std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
-  Machine& m = *machine_;
+  Machine& m = machine_;
   const size_t n = index + 1;
   std::optional<Finding> f;
   if (force_full || (options_.full_check_every && n % options_.full_check_every == 0)) {
@@ -475,16 +475,16 @@ std::optional<Finding> Runner::after_op(size_t index, bool force_full) {
 }
 
 std::optional<Finding> Runner::check_full() {
-  auto f = check_invariants(*machine_);
-  if (!f) f = check_zonelists(*machine_);
-  if (!f && options_.reference) f = reference_.compare_full(*machine_);
-  machine_->reset_touched();
+  auto f = check_invariants(machine_);
+  if (!f) f = check_zonelists(machine_);
+  if (!f && options_.reference) f = reference_.compare_full(machine_);
+  machine_.reset_touched();
   if (f) f->op_index = ops_.empty() ? 0 : ops_.size() - 1;
   return f;
 }
 
 Trace Runner::trace() const {
-  Trace t{machine_->config(), ops_};
+  Trace t{machine_.config(), ops_};
   t.config.min_free_kbytes = boot_sysctls_.min_free_kbytes;
   t.config.watermark_scale_factor = boot_sysctls_.watermark_scale_factor;
   t.config.watermark_boost_factor = boot_sysctls_.watermark_boost_factor;
@@ -494,7 +494,7 @@ Trace Runner::trace() const {
 }
 
 std::string Runner::report(const Finding& f, const std::string& replay_command) const {
-  return render_report(f, *machine_, trace(), replay_command);
+  return render_report(f, machine_, trace(), replay_command);
 }
 
 RunResult run_trace(const Trace& trace, const RunOptions& options, const std::string& replay_command) {

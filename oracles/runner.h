@@ -58,8 +58,8 @@ class Runner {
   const AllocRecord& record(uint32_t id) const { return shadow_.record(id); }
   uint32_t next_id() const { return static_cast<uint32_t>(shadow_.nr_records()); }
 
-  Machine& machine() { return *machine_; }
-  const Machine& machine() const { return *machine_; }
+  Machine& machine() { return machine_; }
+  const Machine& machine() const { return machine_; }
   const Reference& reference() const { return reference_; }
   // The config and every op applied so far (also those that produced a finding), as a
   // copy: the runner keeps the config only in its Machine.
@@ -102,7 +102,7 @@ class Runner {
     unsigned percpu_pagelist_high_fraction = 0;
   } boot_sysctls_;
   RunOptions options_;
-  std::unique_ptr<Machine> machine_;
+  Machine machine_;  // by value: a Runner never moves (the hooks capture this)
   Shadow shadow_;
   PreState pre_;  // the shadow's pre-op snapshot, reused (no allocation per op)
   Reference reference_;

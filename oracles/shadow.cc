@@ -127,7 +127,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                              "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
                              fmt::format("private node {}", z.node), {pfn}, zid);
       });
-    if (std::find(e.zones_relaxed.begin(), e.zones_relaxed.end(), zid) == e.zones_relaxed.end())
+    if (!e.zones_relaxed.contains(static_cast<uint16_t>(zid)))
       return cold([&, pfn, zid]() -> std::optional<Finding> {
         return check_finding(Check::ShadowPrivate,
                              fmt::format("{} got {} on a private node outside node {}'s zonelist",
