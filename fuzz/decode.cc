@@ -4,6 +4,8 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <span>
+
 #include "alloc/gfp.h"
 
 namespace buddycheck::fuzz {
@@ -11,10 +13,27 @@ namespace buddycheck::fuzz {
 namespace {
 
 template <typename T>
-T pick(FuzzedDataProvider& fdp, std::initializer_list<T> options) {
-  size_t i = fdp.ConsumeIntegralInRange<size_t>(0, options.size() - 1);
-  return *(options.begin() + i);
+T pick(FuzzedDataProvider& fdp, std::span<const T> options) {
+  return options[fdp.ConsumeIntegralInRange<size_t>(0, options.size() - 1)];
 }
+template <typename T>
+T pick(FuzzedDataProvider& fdp, std::initializer_list<T> options) {
+  return pick(fdp, std::span<const T>(options.begin(), options.size()));
+}
+
+// The per-op tables are static: an initializer_list's array is copied onto the
+// (ASan-poisoned) stack at every call.
+constexpr gfp_t kCompositeMasks[] = {
+    GFP_KERNEL,      GFP_KERNEL,          GFP_ATOMIC,          GFP_NOWAIT,
+    GFP_USER,        GFP_HIGHUSER_MOVABLE, GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE,
+    GFP_TRANSHUGE_LIGHT, GFP_NOFS,        GFP_NOIO,            GFP_KERNEL_ACCOUNT,
+    GFP_KERNEL | __GFP_RECLAIMABLE, GFP_DMA, GFP_DMA32,        GFP_PRIVATE,
+    GFP_KERNEL | __GFP_ZERO, GFP_ATOMIC | __GFP_NOWARN};
+constexpr gfp_t kModifierBits[] = {
+    __GFP_ZERO,     __GFP_NOWARN,    __GFP_HIGH,      __GFP_NORETRY,  __GFP_RETRY_MAYFAIL,
+    __GFP_NOFAIL,   __GFP_MEMALLOC,  __GFP_NOMEMALLOC, __GFP_THISNODE, __GFP_COMP,
+    __GFP_PRIVATE,  __GFP_MOVABLE,   __GFP_RECLAIMABLE, __GFP_DMA32,   __GFP_HIGHMEM,
+    __GFP_HARDWALL, __GFP_WRITE,     __GFP_UNMAPPED};
 
 bool one_in(FuzzedDataProvider& fdp, unsigned n) { return fdp.ConsumeIntegralInRange<unsigned>(0, n - 1) == 0; }
 
@@ -120,18 +139,11 @@ gfp_t decode_gfp(FuzzedDataProvider& fdp) {
     case 1: return fdp.ConsumeIntegral<gfp_t>();                     // even unknown bits
     default: break;
   }
-  gfp_t g = pick<gfp_t>(fdp, {GFP_KERNEL, GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_USER,
-                              GFP_HIGHUSER_MOVABLE, GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE,
-                              GFP_TRANSHUGE_LIGHT, GFP_NOFS, GFP_NOIO, GFP_KERNEL_ACCOUNT,
-                              GFP_KERNEL | __GFP_RECLAIMABLE, GFP_DMA, GFP_DMA32, GFP_PRIVATE,
-                              GFP_KERNEL | __GFP_ZERO, GFP_ATOMIC | __GFP_NOWARN});
+  gfp_t g = pick<gfp_t>(fdp, kCompositeMasks);
   // A few modifier bits on top.
   unsigned extra = fdp.ConsumeIntegralInRange<unsigned>(0, 2);
   for (unsigned i = 0; i < extra; i++)
-    g |= pick<gfp_t>(fdp, {__GFP_ZERO, __GFP_NOWARN, __GFP_HIGH, __GFP_NORETRY, __GFP_RETRY_MAYFAIL,
-                           __GFP_NOFAIL, __GFP_MEMALLOC, __GFP_NOMEMALLOC, __GFP_THISNODE, __GFP_COMP,
-                           __GFP_PRIVATE, __GFP_MOVABLE, __GFP_RECLAIMABLE, __GFP_DMA32, __GFP_HIGHMEM,
-                           __GFP_HARDWALL, __GFP_WRITE, __GFP_UNMAPPED});
+    g |= pick<gfp_t>(fdp, kModifierBits);
   return g;
 }
 
