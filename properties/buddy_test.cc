@@ -10,6 +10,8 @@
 // Legend in the diagrams:  A allocated   . free   U unmovable block   C CMA block
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "alloc/machine.h"
@@ -356,6 +358,29 @@ TEST(buddy, boot_3) {
   expect_free_block(m, 0, 4, M);
   EXPECT_EQ(m.node_zone(0, ZONE_NORMAL).free_area[5].nr_free, 0u);
   EXPECT_EQ(m.node_zone(0, ZONE_DMA32).free_area[5].nr_free, 0u);
+}
+
+// buddy-page-data-1: Expect every MAX_PAGE_ORDER block's backing memory to be one
+// contiguous run (page_data(head + i) == page_data(head) + i * page_bytes), also on a
+// machine whose backing is split into several chunks, and distinct blocks not to
+// overlap: kasan poisoning and the shadow's paint address a block from its head.
+TEST(buddy, page_data_1) {
+  for (unsigned page_bytes : {8u, 64u, 4096u}) {
+    Config c = configs::pc_like(1024, 2048);  // 7,168 pages: several 64 KiB chunks at 64 bytes
+    c.page_bytes = page_bytes;
+    Machine m(c);
+    const uint64_t block = uint64_t{1} << m.max_order();
+    std::vector<std::pair<uintptr_t, uintptr_t>> runs;  // [begin, end) addresses
+    for (Pfn head = m.start_pfn(); head < m.end_pfn(); head += block) {
+      const uint8_t* base = m.page_data(head);
+      ASSERT_NE(base, nullptr);
+      for (uint64_t i = 0; i < block; i++)
+        ASSERT_EQ(m.page_data(head + i), base + i * page_bytes) << page_bytes << " " << head + i;
+      runs.emplace_back(reinterpret_cast<uintptr_t>(base), reinterpret_cast<uintptr_t>(base) + block * page_bytes);
+    }
+    std::sort(runs.begin(), runs.end());
+    for (size_t i = 1; i < runs.size(); i++) EXPECT_LE(runs[i - 1].second, runs[i].first) << page_bytes;
+  }
 }
 
 }  // namespace
