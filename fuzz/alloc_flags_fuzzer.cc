@@ -9,7 +9,7 @@
 
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "alloc/config.h"
-#include "oracles/runner.h"
+#include "drive/runner.h"
 
 class FuzzedDataProvider;
 

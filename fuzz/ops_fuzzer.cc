@@ -2,7 +2,7 @@
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
 #include "oracles/checks.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 

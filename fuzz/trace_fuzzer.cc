@@ -4,7 +4,7 @@
 
 #include "fuzz/targets.h"
 #include "oracles/checks.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 

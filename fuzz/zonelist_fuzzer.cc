@@ -9,7 +9,7 @@
 #include "alloc/zonelist.h"
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "oracles/zonelist_ref.h"
 
 namespace buddycheck::fuzz {

@@ -7,7 +7,6 @@
 
 #include "oracles/checks.h"
 #include "oracles/invariants.h"
-#include "oracles/trace.h"
 
 namespace buddycheck {
 
@@ -78,8 +77,8 @@ std::string ascii_map(const Machine& m, Pfn pfn, unsigned radius_blocks, const s
   return out;
 }
 
-std::string render_report(const Finding& f, const Machine& m, const Trace& trace,
-                          const std::string& replay_command) {
+std::string render_report(const Finding& f, const Machine& m, std::string_view op_line,
+                          std::string_view trace_text, const std::string& replay_command) {
   std::string rule, source;
   if (auto inv = invariant_by_id(f.id)) {
     rule = std::string(invariant_info(*inv).rule);
@@ -100,12 +99,12 @@ std::string render_report(const Finding& f, const Machine& m, const Trace& trace
   }
   if (!f.expected.empty()) out += fmt::format("  expected: {}\n", f.expected);
   if (!f.actual.empty()) out += fmt::format("  actual:   {}\n", f.actual);
-  if (f.op_index < trace.ops.size())
-    out += fmt::format("  after op #{}: {}\n", f.op_index, print_op(trace.ops[f.op_index]));
+  if (!op_line.empty()) out += fmt::format("  after op #{}: {}\n", f.op_index, op_line);
   if (!f.pfns.empty()) out += "\n" + ascii_map(m, f.pfns.front(), 2, f.pfns);
   out += "\n/proc/buddyinfo:\n" + m.buddyinfo();
   out += "\n/proc/pagetypeinfo:\n" + m.pagetypeinfo();
-  out += "\ntrace of the run so far:\n" + print_trace(trace);
+  out += "\ntrace of the run so far:\n";
+  out += trace_text;
   if (!replay_command.empty()) out += "\nreplay: " + replay_command + "\n";
   out += "==================================================================\n";
   return out;

@@ -4,10 +4,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "alloc/machine.h"
 #include "oracles/finding.h"
-#include "oracles/ops.h"
 
 namespace buddycheck {
 
@@ -18,7 +19,10 @@ namespace buddycheck {
 std::string ascii_map(const pagealloc::Machine& m, pagealloc::Pfn pfn, unsigned radius_blocks = 2,
                       const std::vector<pagealloc::Pfn>& marks = {});
 
-std::string render_report(const Finding& f, const pagealloc::Machine& m, const Trace& trace,
-                          const std::string& replay_command = "");
+// `op_line` is the trace line of the op after which the finding fired (empty: none);
+// `trace_text` the whole run so far as a text trace. The driver that ran the ops
+// supplies both (drive/runner.h), so the judges need not know the trace format.
+std::string render_report(const Finding& f, const pagealloc::Machine& m, std::string_view op_line,
+                          std::string_view trace_text, const std::string& replay_command = "");
 
 }  // namespace buddycheck

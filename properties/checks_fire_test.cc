@@ -16,7 +16,7 @@
 #include "oracles/checks.h"
 #include "oracles/corrupt.h"
 #include "oracles/flags_check.h"
-#include "oracles/runner.h"
+#include "drive/runner.h"
 #include "oracles/zonelist_ref.h"
 
 namespace buddycheck {
@@ -185,7 +185,7 @@ const char* const kFireTested[] = {
 };
 // Self-checks of the fuzz harness, not of the allocator: a parser whose printed trace
 // does not reparse, a decoder that emits an op the runner rejects. Only a bug in
-// oracles/trace*.cc or fuzz/decode.cc trips them; the trace and replay tests cover both.
+// drive/trace*.cc or fuzz/decode.cc trips them; the trace and replay tests cover both.
 const char* const kHarnessOnly[] = {"TRACE-ROUNDTRIP", "DECODER-INVALID-OP"};
 
 // check-fires-table-1: Expect every check of checks.def to be listed exactly once above.

@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "oracles/runner.h"
-#include "oracles/trace.h"
+#include "drive/runner.h"
+#include "drive/trace.h"
 
 namespace {
 

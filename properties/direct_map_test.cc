@@ -13,8 +13,8 @@
 
 #include "alloc/machine.h"
 #include "oracles/invariants.h"
-#include "oracles/runner.h"
-#include "oracles/trace.h"
+#include "drive/runner.h"
+#include "drive/trace.h"
 
 namespace {
 

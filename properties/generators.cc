@@ -2,7 +2,7 @@
 // instantiates RapidCheck's machinery for its own properties.
 #include "properties/generators.h"
 
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "properties/prop_check.h"
 
 namespace buddycheck::props {

@@ -1,6 +1,6 @@
 // RapidCheck generators shared by the property tests and the stateful test: machine
 // configs (named shapes and random ones), gfp masks, alloc_flags structs, nodemasks,
-// task bits, orders and ops from the shared vocabulary (oracles/ops.def).
+// task bits, orders and ops from the shared vocabulary (drive/ops.def).
 //
 // Generators that depend on a machine take a small value snapshot of it (GenContext,
 // NodeInfoSnapshot) rather than a reference: RapidCheck may re-run a generator while
@@ -20,8 +20,8 @@
 #include "alloc/config.h"
 #include "alloc/gfp.h"
 #include "alloc/machine.h"
-#include "oracles/ops.h"
-#include "oracles/runner.h"
+#include "drive/ops.h"
+#include "drive/runner.h"
 
 namespace buddycheck::props {
 
@@ -100,7 +100,7 @@ rc::Gen<Nodemask> gen_nodemask(const NodeInfoSnapshot& s);
 
 // ---- ops -----------------------------------------------------------------------------
 
-// The call the runner makes for an alloc op (request_of() is in oracles/runner.h), so a
+// The call the runner makes for an alloc op (request_of() is in drive/runner.h), so a
 // trace ending in this op replays the same call.
 AllocResult perform_alloc(Machine& m, const Op& op);
 

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 namespace buddycheck::props {
 

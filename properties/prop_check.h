@@ -27,7 +27,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include "oracles/runner.h"
+#include "drive/runner.h"
 #include "properties/generators.h"
 
 namespace buddycheck::props {

@@ -8,7 +8,7 @@
 #include "alloc/alloc_flags.h"
 #include "oracles/eligibility.h"
 #include "oracles/flags_check.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 

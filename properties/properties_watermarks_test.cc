@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "oracles/eligibility.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "alloc/zonelist.h"
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "oracles/zonelist_ref.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"

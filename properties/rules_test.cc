@@ -1,4 +1,4 @@
-// Flag-sanitization rules (oracles/rules, docs/rules.md): the rule file parser and its
+// Flag-sanitization rules (rules/, docs/rules.md): the rule file parser and its
 // errors, the fast per-class evaluation against the reference expect(), the exhaustive
 // check of the committed table against alloc/, the checker catching implementations
 // that disagree with exactly one rule, table problems (contradictions, dead rules,
@@ -13,10 +13,10 @@
 #include <sstream>
 #include <string>
 
-#include "oracles/rules/class_eval.h"
-#include "oracles/rules/sanitize_check.h"
-#include "oracles/runner.h"
-#include "oracles/trace.h"
+#include "rules/class_eval.h"
+#include "rules/sanitize_check.h"
+#include "drive/runner.h"
+#include "drive/trace.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ RuleTable load(const std::string& rel) {
 }
 
 const RuleTable& committed() {
-  static const RuleTable t = load("oracles/rules/alloc_flags.rules");
+  static const RuleTable t = load("rules/alloc_flags.rules");
   return t;
 }
 
@@ -137,7 +137,7 @@ void parse_anything(const std::string& text) {
 // with a byte changed, inserted or deleted.
 RC_GTEST_PROP(rules, parse_never_crashes, (const std::string& garbage)) { parse_anything(garbage); }
 RC_GTEST_PROP(rules, parse_mutated_committed, ()) {
-  std::string text = source_file("oracles/rules/alloc_flags.rules");
+  std::string text = source_file("rules/alloc_flags.rules");
   const size_t n = *rc::gen::inRange<size_t>(1, 4);
   for (size_t i = 0; i < n && !text.empty(); i++) {
     const size_t at = *rc::gen::inRange<size_t>(0, text.size());
@@ -156,8 +156,8 @@ RC_GTEST_PROP(rules, parse_mutated_committed, ()) {
 // rules-eval-1: Expect the compiled per-class evaluation, its bitsets and deciding
 // rule to agree with the reference expect() on random inputs of every committed table.
 RC_GTEST_PROP(rules, class_eval_matches_reference, ()) {
-  static const RuleTable tables[] = {committed(), load("oracles/rules/proposals/cma_reject.rules"),
-                                     load("oracles/rules/proposals/unmapped_zero_v2.rules")};
+  static const RuleTable tables[] = {committed(), load("rules/proposals/cma_reject.rules"),
+                                     load("rules/proposals/unmapped_zero_v2.rules")};
   const RuleTable& t = tables[*rc::gen::inRange(0, 3)];
   const std::optional<Space> sp = make_space({&t}, rules_machine(), true, nullptr);
   RC_ASSERT(sp.has_value());
@@ -296,7 +296,7 @@ TEST(rules, context_entry_agrees) {
 // ---- table problems ---------------------------------------------------------------
 
 std::vector<Problem> problems_of(const std::string& extra) {
-  RulesParse p = parse_rules(source_file("oracles/rules/alloc_flags.rules") + extra, "p.rules");
+  RulesParse p = parse_rules(source_file("rules/alloc_flags.rules") + extra, "p.rules");
   EXPECT_TRUE(p.ok()) << p.error->to_string();
   return rules_diff(committed(), *p.table).problems;
 }
@@ -317,7 +317,7 @@ TEST(rules, table_problems) {
   EXPECT_EQ(c.front().example->op_line, "alloc order=0 gfp=GFP_DMA|__GFP_IO|__GFP_FS|__GFP_KSWAPD_RECLAIM ctx=managed_node");
   EXPECT_TRUE(has(problems_of("rule NEVER warn when mt.movable && mt.unmovable \"s\" source=\"y\"\n"), "DEAD-RULE",
                   "NEVER (line"));
-  std::string t = source_file("oracles/rules/alloc_flags.rules");
+  std::string t = source_file("rules/alloc_flags.rules");
   const std::string from = "field kswapd        derived  clear ";
   t.replace(t.find(from), from.size(), "field kswapd        derived  accept");
   RulesParse p = parse_rules(t, "leak.rules");
@@ -330,16 +330,16 @@ TEST(rules, table_problems) {
 // rules-diff-1: Expect the cma proposal's diff to read exactly as committed in
 // proposals/cma_reject.diff: only CTX-CMA-MOVABLE changes, clear -> reject.
 TEST(rules, diff_cma_reject_golden) {
-  const RuleTable to = load("oracles/rules/proposals/cma_reject.rules");
+  const RuleTable to = load("rules/proposals/cma_reject.rules");
   const DiffResult d = rules_diff(committed(), to);
   EXPECT_EQ(d.exit_code(), 0);
-  EXPECT_EQ(format_diff(committed(), to, d, false), source_file("oracles/rules/proposals/cma_reject.diff"));
+  EXPECT_EQ(format_diff(committed(), to, d, false), source_file("rules/proposals/cma_reject.diff"));
 }
 
 // rules-diff-2: Expect the UNMAP v2 proposal to change exactly the 65536 inputs where
 // CTX-UNMAPPED-ZERO alone rejected, 48 of them now decided by CTX-UNMAPPED-OK (accept).
 TEST(rules, diff_unmapped_v2) {
-  const RuleTable to = load("oracles/rules/proposals/unmapped_zero_v2.rules");
+  const RuleTable to = load("rules/proposals/unmapped_zero_v2.rules");
   const DiffResult d = rules_diff(committed(), to);
   EXPECT_EQ(d.exit_code(), 0);
   EXPECT_EQ(d.changed, 65536u);

@@ -1,5 +1,5 @@
 // The stateful test: RapidCheck drives a Machine through random op sequences from the
-// shared vocabulary (oracles/ops.def), one command per op kind, and every oracle
+// shared vocabulary (drive/ops.def), one command per op kind, and every oracle
 // judges every step (the runner's incremental invariants, shadow, reference and
 // liveness checks; a full check at `check` commands and at the end). A failure shrinks
 // to the shortest op sequence and prints as a text trace that `buddycheck run`
@@ -18,7 +18,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
 
-#include "oracles/trace.h"
+#include "drive/trace.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 

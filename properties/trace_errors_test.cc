@@ -1,4 +1,4 @@
-// The text trace format's errors (oracles/trace.h): every malformed input gets the
+// The text trace format's errors (drive/trace.h): every malformed input gets the
 // exact file:line:col: message, with what is wrong and what was expected.
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 namespace buddycheck {
 namespace {

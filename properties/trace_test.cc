@@ -1,7 +1,7 @@
-// The text trace format (oracles/trace.h): round trips both ways, robustness against
+// The text trace format (drive/trace.h): round trips both ways, robustness against
 // garbage, and the hand-written corpus under corpus/traces. Exact error positions and
 // messages are in trace_errors_test.cc.
-#include "oracles/trace.h"
+#include "drive/trace.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -211,12 +211,12 @@ TEST(TraceRoundTrip, EveryOpKindAndFieldIsCovered) {
     std::string line = print_op(op);
 #define FIELD(F, key, doc) \
   if (line.find(" " key "=") != std::string::npos) nondefault |= F;
-#include "oracles/ops.def"
+#include "drive/ops.def"
   }
   for (unsigned k = 0; k < kNrOpKinds; k++) EXPECT_TRUE(kinds[k]) << op_info(static_cast<OpKind>(k)).name;
   uint32_t all = 0;
 #define FIELD(F, key, doc) all |= F;
-#include "oracles/ops.def"
+#include "drive/ops.def"
   EXPECT_EQ(nondefault, all);
 }
 

@@ -1,0 +1,23 @@
+// Shrinking a failing trace: remove ops (delta debugging) while the run still ends in
+// a finding with the same ID. Allocation ids are renumbered as ops disappear: an op that
+// names an allocation refers to the op that created it, not to a number.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "drive/runner.h"
+
+namespace buddycheck {
+
+struct ShrinkResult {
+  Trace trace;       // minimal trace (ops up to and including the failing one)
+  Finding finding;   // the finding the minimal trace produces
+  size_t runs = 0;   // candidate runs tried
+};
+
+// nullopt when `t` produces no finding. `max_runs` bounds the work.
+std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& options = {},
+                                         size_t max_runs = 4000);
+
+}  // namespace buddycheck
