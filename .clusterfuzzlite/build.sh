@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: GPL-2.0-or-later
 # OSS-Fuzz / ClusterFuzzLite build contract: uses only $CC $CXX $CFLAGS $CXXFLAGS
 # $LIB_FUZZING_ENGINE $SRC $WORK $OUT; never adds sanitizer flags of its own.
 # ci/oss-fuzz-check runs this without Docker for the address, undefined and coverage

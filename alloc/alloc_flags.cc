@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "alloc/alloc_flags.h"
 
 #include <cctype>
@@ -30,10 +31,18 @@ const AllocFlagName* alloc_flag_names(size_t* count) {
 std::string alloc_flags_to_string(unsigned flags) {
   std::string out;
   switch (flags & ALLOC_WMARK_MASK) {
-    case ALLOC_WMARK_MIN: out = "ALLOC_WMARK_MIN"; break;
-    case ALLOC_WMARK_LOW: out = "ALLOC_WMARK_LOW"; break;
-    case ALLOC_WMARK_HIGH: out = "ALLOC_WMARK_HIGH"; break;
-    default: out = "ALLOC_WMARK_3"; break;
+    case ALLOC_WMARK_MIN:
+      out = "ALLOC_WMARK_MIN";
+      break;
+    case ALLOC_WMARK_LOW:
+      out = "ALLOC_WMARK_LOW";
+      break;
+    case ALLOC_WMARK_HIGH:
+      out = "ALLOC_WMARK_HIGH";
+      break;
+    default:
+      out = "ALLOC_WMARK_3";
+      break;
   }
   unsigned rest = flags & ~ALLOC_WMARK_MASK;
   for (const AllocFlagName& n : kAllocNames) {
@@ -191,12 +200,19 @@ SanitizeResult sanitize_alloc_flags(AllocFlags* flags, gfp_t gfp, unsigned order
   for (unsigned i = 0; i < NR_CTX_FIELDS; i++) {
     if (!f.has(i) || kCtxFields[i].klass != CtxClass::INTERNAL) continue;
     switch (kCtxFields[i].verdict) {
-      case Verdict::IGNORE: r.ignored |= uint64_t{1} << i; f.set(i, false); break;
-      case Verdict::CLEAR: r.cleared |= uint64_t{1} << i; f.set(i, false); break;
+      case Verdict::IGNORE:
+        r.ignored |= uint64_t{1} << i;
+        f.set(i, false);
+        break;
+      case Verdict::CLEAR:
+        r.cleared |= uint64_t{1} << i;
+        f.set(i, false);
+        break;
       case Verdict::REJECT:
         if (r.verdict < Verdict::REJECT) r.rejected_field = static_cast<int>(i);
         break;
-      default: break;
+      default:
+        break;
     }
     worsen(kCtxFields[i].verdict, "internal-bit", kCtxFields[i].doc);
   }

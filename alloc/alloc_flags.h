@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // alloc_flags: the kernel's internal ALLOC_* bits, the gfp -> alloc_flags translations
 // (spec §1.6) and the proposed exported `struct alloc_flags` with its sanitizer
 // (seed thread; spec §8.5). Generated from alloc_flags.def.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The buddy free lists: accounting, list helpers, merging on free, splitting on
 // allocation, and moving a pageblock's free pages between lists (spec §4.2-4.4, 4.7).
 #include <bit>
@@ -34,7 +35,8 @@ void Machine::add_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft, bo
 }
 
 // move_to_free_list(): list_move_tail() to the new type's list, re-accounted.
-void Machine::move_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned old_ft, unsigned new_ft) {
+void Machine::move_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned old_ft,
+                                unsigned new_ft) {
   FreeArea& area = z.free_area[order];
   list_del(area.free_list[pg(pfn).list], pfn);
   list_add_tail(area.free_list[new_ft], pfn);
@@ -79,7 +81,8 @@ bool Machine::buddy_merge_likely(Pfn pfn, Pfn buddy_pfn, const Zone& z, unsigned
 
 void Machine::change_pageblock_range(Pfn pfn, unsigned start_order, unsigned mt) {
   uint64_t n = uint64_t{1} << (start_order - config_.pageblock_order);
-  for (uint64_t i = 0; i < n; i++) set_pageblock_migratetype(pfn + (i << config_.pageblock_order), mt);
+  for (uint64_t i = 0; i < n; i++)
+    set_pageblock_migratetype(pfn + (i << config_.pageblock_order), mt);
 }
 
 // __free_one_page(): merge with free buddies as far as the rules allow (spec §4.3).
@@ -95,7 +98,8 @@ void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft
       // Prevent merges between blocks without fallbacks (CMA, HIGHATOMIC, ISOLATE)
       // and normal blocks, and (UNMAP) between mapped and unmapped space.
       buddy_ft = pageblock_freetype_idx(buddy_pfn);
-#ifndef BUDDYCHECK_MUTANT_MERGE_IGNORES_TYPE  // mutant build only (properties/mutants): no type rule
+// Mutant build only (properties/mutants): MERGE_IGNORES_TYPE drops the type rule.
+#ifndef BUDDYCHECK_MUTANT_MERGE_IGNORES_TYPE
       const unsigned buddy_mt = ft_migratetype(buddy_ft);
       if (mt != buddy_mt && (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
         break;
@@ -134,7 +138,8 @@ unsigned Machine::expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned
     high--;
     size >>= 1;
 #ifdef BUDDYCHECK_MUTANT_EXPAND_WRONG_LIST  // mutant build only (properties/mutants)
-    add_to_free_list(pfn + size, z, high, ft == MIGRATE_UNMOVABLE ? unsigned{MIGRATE_MOVABLE} : ft, false);
+    add_to_free_list(pfn + size, z, high, ft == MIGRATE_UNMOVABLE ? unsigned{MIGRATE_MOVABLE} : ft,
+                     false);
 #else
     add_to_free_list(pfn + size, z, high, ft, false);
 #endif

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "alloc/config.h"
 
 #include <algorithm>
@@ -104,8 +105,8 @@ std::string validate_config(const Config& c) {
         for (const Span& s : spans)
           if (s.r.overlaps(span))
             return fmt::format("{}.start_pfn: span {} overlaps node {} zone {} ({})", f(),
-                               range_str(span), s.node, zone_name(c.nodes[s.node].zones[s.zone].type),
-                               range_str(s.r));
+                               range_str(span), s.node,
+                               zone_name(c.nodes[s.node].zones[s.zone].type), range_str(s.r));
       }
       for (size_t k = 0; k < z; k++) {
         const ZoneConfig& prev = node.zones[k];
@@ -123,7 +124,8 @@ std::string validate_config(const Config& c) {
           return fmt::format("{}.holes[{}]: {} is empty or outside the zone span {}", f(), h,
                              range_str(r), range_str(span));
         for (const PfnRange& t : taken)
-          if (t.overlaps(r)) return fmt::format("{}.holes[{}]: {} overlaps another range", f(), h, range_str(r));
+          if (t.overlaps(r))
+            return fmt::format("{}.holes[{}]: {} overlaps another range", f(), h, range_str(r));
         taken.push_back(r);
         absent += r.size();
       }
@@ -159,9 +161,9 @@ std::string validate_config(const Config& c) {
       if (node_span[n].end == 0) continue;
       for (const Span& s : spans)
         if (s.node != n && s.r.overlaps(node_span[n]))
-          return fmt::format("{}.start_pfn: zone {} straddles node {} (node spans {})",
-                             zone_field(s.node, s.zone), zone_name(c.nodes[s.node].zones[s.zone].type), n,
-                             range_str(node_span[n]));
+          return fmt::format(
+              "{}.start_pfn: zone {} straddles node {} (node spans {})", zone_field(s.node, s.zone),
+              zone_name(c.nodes[s.node].zones[s.zone].type), n, range_str(node_span[n]));
     }
   }
   Pfn mask = (Pfn{1} << c.max_page_order) - 1;
@@ -186,7 +188,8 @@ std::string validate_config(const Config& c) {
     if (!home) return fmt::format("{}: {} does not lie inside one zone", f, range_str(r));
     const ZoneConfig& zc = c.nodes[home->node].zones[home->zone];
     for (const PfnRange& h : zc.holes)
-      if (h.overlaps(r)) return fmt::format("{}: {} covers a hole {}", f, range_str(r), range_str(h));
+      if (h.overlaps(r))
+        return fmt::format("{}: {} covers a hole {}", f, range_str(r), range_str(h));
     for (const PfnRange& h : zc.reserved)
       if (h.overlaps(r))
         return fmt::format("{}: {} covers reserved pages {}", f, range_str(r), range_str(h));
@@ -202,7 +205,8 @@ Config single_zone(uint64_t pages, unsigned max_order, unsigned pageblock_order,
   Config c;
   c.max_page_order = max_order;
   c.pageblock_order = pageblock_order;
-  c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = start, .pages = pages}}});
+  c.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = start, .pages = pages}}});
   return c;
 }
 
@@ -210,7 +214,8 @@ Config pc_like(uint64_t dma32_pages, uint64_t normal_pages) {
   Config c;
   NodeConfig n;
   // The first page is reserved as on x86 (the BIOS page), so DMA is not fully managed.
-  n.zones.push_back(ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 4096, .reserved = {{0, 1}}});
+  n.zones.push_back(
+      ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 4096, .reserved = {{0, 1}}});
   n.zones.push_back(ZoneConfig{.type = ZONE_DMA32, .start_pfn = 4096, .pages = dma32_pages});
   n.zones.push_back(
       ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 4096 + dma32_pages, .pages = normal_pages});
@@ -224,10 +229,10 @@ Config numa(int nodes, uint64_t pages_per_node, unsigned max_order, unsigned pag
   c.max_page_order = max_order;
   c.pageblock_order = pageblock_order;
   for (int i = 0; i < nodes; i++) {
-    c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{
-                                     .type = ZONE_NORMAL,
-                                     .start_pfn = static_cast<Pfn>(i) * pages_per_node,
-                                     .pages = pages_per_node}}});
+    c.nodes.push_back(
+        NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL,
+                                        .start_pfn = static_cast<Pfn>(i) * pages_per_node,
+                                        .pages = pages_per_node}}});
     c.cpu_node.push_back(i);
   }
   return c;

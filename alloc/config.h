@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The machine and its kernel knobs: what a boot would decide (memory map, NUMA
 // topology, CONFIG_ and command-line choices, sysctls at boot). A Config is a plain
 // value; validate_config() rejects an impossible one with a message naming the field.
@@ -24,9 +25,9 @@ struct PfnRange {
 struct ZoneConfig {
   ZoneType type = ZONE_NORMAL;
   Pfn start_pfn = 0;
-  uint64_t pages = 0;               // spanned pages
-  std::vector<PfnRange> holes;      // not present (no struct page backing)
-  std::vector<PfnRange> reserved;   // present but not managed (memblock reserved)
+  uint64_t pages = 0;              // spanned pages
+  std::vector<PfnRange> holes;     // not present (no struct page backing)
+  std::vector<PfnRange> reserved;  // present but not managed (memblock reserved)
   PfnRange span() const { return {start_pfn, start_pfn + pages}; }
   bool operator==(const ZoneConfig&) const = default;
 };
@@ -49,16 +50,16 @@ struct Config {
   // cpu -> node. Empty means one CPU on node 0.
   std::vector<int> cpu_node;
 
-  unsigned max_page_order = 10;    // MAX_PAGE_ORDER, 1..10
-  unsigned pageblock_order = 9;    // 1..max_page_order; also HPAGE_PMD_ORDER
-  bool mobility_grouping = true;   // !page_group_by_mobility_disabled
+  unsigned max_page_order = 10;             // MAX_PAGE_ORDER, 1..10
+  unsigned pageblock_order = 9;             // 1..max_page_order; also HPAGE_PMD_ORDER
+  bool mobility_grouping = true;            // !page_group_by_mobility_disabled
   std::optional<unsigned> min_free_kbytes;  // user_min_free_kbytes; nullopt: computed
   unsigned watermark_scale_factor = 10;
   unsigned watermark_boost_factor = 15000;
   std::array<unsigned, MAX_NR_ZONES> lowmem_reserve_ratio = {256, 256, 32, 0};
   unsigned percpu_pagelist_high_fraction = 0;  // 0 or >= 8
-  std::vector<PfnRange> cma;  // MIGRATE_CMA pageblocks present from boot
-  unsigned page_bytes = 64;   // real backing memory per page (0: none)
+  std::vector<PfnRange> cma;                   // MIGRATE_CMA pageblocks present from boot
+  unsigned page_bytes = 64;                    // real backing memory per page (0: none)
 
   // Direct map (unmapped allocations): can_set_direct_map() and the boot mapping size.
   bool can_set_direct_map = true;
@@ -66,7 +67,9 @@ struct Config {
 
   bool operator==(const Config&) const = default;
 
-  unsigned nr_cpus() const { return cpu_node.empty() ? 1u : static_cast<unsigned>(cpu_node.size()); }
+  unsigned nr_cpus() const {
+    return cpu_node.empty() ? 1u : static_cast<unsigned>(cpu_node.size());
+  }
   int node_of_cpu(unsigned cpu) const { return cpu_node.empty() ? 0 : cpu_node[cpu]; }
   unsigned node_distance(int a, int b) const {
     if (distance.empty()) return a == b ? 10 : 20;

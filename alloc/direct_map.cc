@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unmapped allocations (UNMAP RFC/v4, spec §7): the direct-map model, and flipping
 // whole pageblocks between the mapped and unmapped freetypes when a request finds no
 // block of its own freetype (__rmqueue_direct_map).
@@ -38,7 +39,8 @@ void DirectMap::split_for(Pfn pfn, uint64_t n) {
     Pfn gs = g << kPudOrder, ge = gs + (Pfn{1} << kPudOrder);
     if (pfn <= gs && end >= ge) continue;
     bool split = false;
-    for (Pfn r = std::max(gs, base_) >> kPmdOrder; r <= (std::min(ge, base_ + nr_pages_) - 1) >> kPmdOrder; r++) {
+    for (Pfn r = std::max(gs, base_) >> kPmdOrder;
+         r <= (std::min(ge, base_ + nr_pages_) - 1) >> kPmdOrder; r++) {
       uint8_t& lv = pmd_level_[r - first_region];
       if (lv == PUD) {
         lv = PMD;
@@ -84,7 +86,7 @@ bool Machine::flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap) {
   direct_map_.set_valid_noflush(start, n, !unmap);
   direct_map_.flush_tlb_kernel_range();
 #ifdef BUDDYCHECK_MUTANT_UNMAP_FIRST_BLOCK_ONLY  // mutant build only (properties/mutants)
-  n = uint64_t{1} << config_.pageblock_order;  // only the first pageblock's flag flips
+  n = uint64_t{1} << config_.pageblock_order;    // only the first pageblock's flag flips
 #endif
   for (uint64_t b = 0; b < (n >> config_.pageblock_order); b++)
     set_pageblock_unmapped(start + (b << config_.pageblock_order), unmap);

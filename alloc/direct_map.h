@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kernel direct map as the unmapped-allocation work sees it (spec §7): which PFNs
 // are present, at which page-table level each region is mapped, and what changing it
 // costs. x86 maps the direct map with 1 GiB or 2 MiB pages and splits a large mapping
@@ -13,12 +14,12 @@
 namespace pagealloc {
 
 struct DirectMapStats {
-  uint64_t splits_1g = 0;      // PUD mappings split into PMDs
-  uint64_t splits_2m = 0;      // PMD mappings split into PTEs
-  uint64_t tlb_flushes = 0;    // flush_tlb_kernel_range() calls
-  uint64_t pages_unmapped = 0; // pages whose presence went 1 -> 0
-  uint64_t pages_mapped = 0;   // pages whose presence went 0 -> 1
-  uint64_t flips = 0;          // set_direct_map_valid_noflush() range calls
+  uint64_t splits_1g = 0;       // PUD mappings split into PMDs
+  uint64_t splits_2m = 0;       // PMD mappings split into PTEs
+  uint64_t tlb_flushes = 0;     // flush_tlb_kernel_range() calls
+  uint64_t pages_unmapped = 0;  // pages whose presence went 1 -> 0
+  uint64_t pages_mapped = 0;    // pages whose presence went 0 -> 1
+  uint64_t flips = 0;           // set_direct_map_valid_noflush() range calls
 };
 
 class DirectMap {
@@ -52,9 +53,9 @@ class DirectMap {
 
   Pfn base_ = 0;
   uint64_t nr_pages_ = 0;
-  std::vector<uint64_t> absent_;      // 1 bit per page: out of the direct map
-  std::vector<uint8_t> pmd_level_;    // per 2 MiB region: PUD, PMD or PTE
-  std::vector<uint8_t> pud_split_;    // per 1 GiB region: split into PMDs
+  std::vector<uint64_t> absent_;    // 1 bit per page: out of the direct map
+  std::vector<uint8_t> pmd_level_;  // per 2 MiB region: PUD, PMD or PTE
+  std::vector<uint8_t> pud_split_;  // per 1 GiB region: split into PMDs
   uint64_t nr_absent_ = 0;
   DirectMapStats stats_;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // /proc/buddyinfo, /proc/pagetypeinfo and /proc/zoneinfo in the kernel's formats
 // (mm/vmstat.c), so output pastes next to a real machine's.
 #include <fmt/format.h>
@@ -45,14 +46,16 @@ std::string Machine::pagetypeinfo() const {
       }
       for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++) {
         if (ft == FREETYPE_UNMAPPED_IDX && !any_unmapped) continue;
-        out += fmt::format("Node {:4}, zone {:>8}, type {:>12} ", n.id, zone_name(z.type), freetype_name(ft));
+        out += fmt::format("Node {:4}, zone {:>8}, type {:>12} ", n.id, zone_name(z.type),
+                           freetype_name(ft));
         for (unsigned o = 0; o <= config_.max_page_order; o++)
           out += fmt::format("{:6} ", z.free_area[o].free_list[ft].count);
         out += '\n';
       }
     }
     out += fmt::format("\n{:<23}", "Number of blocks type ");
-    for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++) out += fmt::format("{:>12} ", migratetype_name(mt));
+    for (unsigned mt = 0; mt < MIGRATE_TYPES; mt++)
+      out += fmt::format("{:>12} ", migratetype_name(mt));
     out += '\n';
     for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
       const Zone& z = zones_[n.id * MAX_NR_ZONES + t];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Falling back to other migratetypes: the fallback table, claiming a whole pageblock,
 // stealing a single block, watermark boosting, the CMA balancing rule and the
 // rmqueue mode machine (spec §3.7, §4.5, §4.6, §4.10).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Freeing: free_pages / free_frozen_pages, free_pages_prepare(), and the bad_page()
 // reports for frees the kernel would refuse (spec §9 #25). A refused free leaves the
 // machine exactly as it was: the page is neither freed nor reused.
@@ -10,16 +11,26 @@ namespace pagealloc {
 
 const char* free_error_name(FreeError e) {
   switch (e) {
-    case FreeError::None: return "none";
-    case FreeError::OutOfRange: return "pfn-out-of-range";
-    case FreeError::Absent: return "pfn-is-a-hole";
-    case FreeError::Reserved: return "page-reserved";
-    case FreeError::NotAllocated: return "double-free";
-    case FreeError::OnPcp: return "double-free-pcp";
-    case FreeError::TailPage: return "not-a-head";
-    case FreeError::WrongOrder: return "wrong-order";
-    case FreeError::Refcount: return "refcount";
-    case FreeError::DirectMapNotRestored: return "direct-map-not-restored";
+    case FreeError::None:
+      return "none";
+    case FreeError::OutOfRange:
+      return "pfn-out-of-range";
+    case FreeError::Absent:
+      return "pfn-is-a-hole";
+    case FreeError::Reserved:
+      return "page-reserved";
+    case FreeError::NotAllocated:
+      return "double-free";
+    case FreeError::OnPcp:
+      return "double-free-pcp";
+    case FreeError::TailPage:
+      return "not-a-head";
+    case FreeError::WrongOrder:
+      return "wrong-order";
+    case FreeError::Refcount:
+      return "refcount";
+    case FreeError::DirectMapNotRestored:
+      return "direct-map-not-restored";
   }
   return "?";
 }
@@ -28,16 +39,26 @@ namespace {
 
 const char* reason_text(FreeError e) {
   switch (e) {
-    case FreeError::OutOfRange: return "pfn outside the memmap (pfn_valid fails)";
-    case FreeError::Absent: return "pfn is a hole (no struct page)";
-    case FreeError::Reserved: return "PageReserved: page was never handed out";
-    case FreeError::NotAllocated: return "page is already free in the buddy allocator (PageBuddy)";
-    case FreeError::OnPcp: return "page is already free on a per-cpu list";
-    case FreeError::TailPage: return "not the head of an allocation";
-    case FreeError::WrongOrder: return "order does not match the allocation (compound order mismatch)";
-    case FreeError::Refcount: return "nonzero _refcount";
-    case FreeError::DirectMapNotRestored: return "direct map changed by the owner and not restored";
-    default: return "";
+    case FreeError::OutOfRange:
+      return "pfn outside the memmap (pfn_valid fails)";
+    case FreeError::Absent:
+      return "pfn is a hole (no struct page)";
+    case FreeError::Reserved:
+      return "PageReserved: page was never handed out";
+    case FreeError::NotAllocated:
+      return "page is already free in the buddy allocator (PageBuddy)";
+    case FreeError::OnPcp:
+      return "page is already free on a per-cpu list";
+    case FreeError::TailPage:
+      return "not the head of an allocation";
+    case FreeError::WrongOrder:
+      return "order does not match the allocation (compound order mismatch)";
+    case FreeError::Refcount:
+      return "nonzero _refcount";
+    case FreeError::DirectMapNotRestored:
+      return "direct map changed by the owner and not restored";
+    default:
+      return "";
   }
 }
 
@@ -101,11 +122,21 @@ FreeResult Machine::free_common(Pfn pfn, unsigned order, unsigned cpu, bool froz
   } else {
     const Page& p = page(pfn);
     switch (p.state) {
-      case PageState::Absent: e = FreeError::Absent; break;
-      case PageState::Reserved: e = FreeError::Reserved; break;
-      case PageState::Buddy: e = FreeError::NotAllocated; break;
-      case PageState::Pcp: e = FreeError::OnPcp; break;
-      case PageState::Tail: e = FreeError::TailPage; break;
+      case PageState::Absent:
+        e = FreeError::Absent;
+        break;
+      case PageState::Reserved:
+        e = FreeError::Reserved;
+        break;
+      case PageState::Buddy:
+        e = FreeError::NotAllocated;
+        break;
+      case PageState::Pcp:
+        e = FreeError::OnPcp;
+        break;
+      case PageState::Tail:
+        e = FreeError::TailPage;
+        break;
       case PageState::Allocated:
         if (p.order != order) e = FreeError::WrongOrder;
         else if (p.refcount != (frozen ? 0 : 1)) e = FreeError::Refcount;

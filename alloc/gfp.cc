@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "alloc/gfp.h"
 
 #include <cctype>
@@ -97,8 +98,9 @@ bool parse_name_list(std::string_view text, size_t base_col, gfp_t* out, std::st
       mask |= kNames[i].value;
     } else if (auto v = parse_number(tok)) {
       if (*v & ~uint64_t{__GFP_BITS_MASK})
-        return fail(error, col, tok_col,
-                    fmt::format("gfp bits {:#x} are outside __GFP_BITS_MASK {:#x}", *v, __GFP_BITS_MASK));
+        return fail(
+            error, col, tok_col,
+            fmt::format("gfp bits {:#x} are outside __GFP_BITS_MASK {:#x}", *v, __GFP_BITS_MASK));
       mask |= static_cast<gfp_t>(*v);
     } else {
       return fail(error, col, tok_col, fmt::format("unknown gfp flag '{}'", tok));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // GFP masks: bits, composites, gfp_zone(), gfp_migratetype(), gfp_zonelist(), and
 // printing/parsing in the kernel's own spelling (spec §1). Everything is generated
 // from gfp.def.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // MIGRATE_HIGHATOMIC: reserving pageblocks for high-order atomic allocations and giving
 // them back under pressure (spec §4.8, K612 semantics).
 #include "alloc/machine.h"

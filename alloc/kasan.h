@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The allocator's KASAN hooks (kasan_poison_pages / kasan_unpoison_pages). In sanitizer
 // builds the backing memory of free and unmapped pages is poisoned with ASan's manual
 // poisoning API, so any access to it is reported like a KASAN use-after-free; in other

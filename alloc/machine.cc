@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Machine construction: the memmap, zones and node states a boot would set up, the
 // boot-time release of memory to the buddy allocator (memblock_free_all), CMA
 // pageblocks (init_cma_reserved_pageblock), zonelists, watermarks and pcp sizes.
@@ -5,13 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
-#include <memory_resource>
 #include <cstdlib>
 #include <cstring>
+#include <memory_resource>
 #include <stdexcept>
 #include <utility>
-#include <bit>
 
 #include "alloc/kasan.h"
 
@@ -23,7 +24,7 @@ const char* zone_name(ZoneType t) {
 }
 
 const char* migratetype_name(unsigned mt) {
-  static const char* const names[] = {"Unmovable", "Movable", "Reclaimable",
+  static const char* const names[] = {"Unmovable",  "Movable", "Reclaimable",
                                       "HighAtomic", "CMA",     "Isolate"};
   return mt < MIGRATE_TYPES ? names[mt] : "?";
 }
@@ -39,12 +40,18 @@ const char* node_state_name(unsigned s) {
 
 const char* page_state_name(PageState s) {
   switch (s) {
-    case PageState::Tail: return "tail";
-    case PageState::Buddy: return "buddy";
-    case PageState::Pcp: return "pcp";
-    case PageState::Allocated: return "allocated";
-    case PageState::Reserved: return "reserved";
-    case PageState::Absent: return "absent";
+    case PageState::Tail:
+      return "tail";
+    case PageState::Buddy:
+      return "buddy";
+    case PageState::Pcp:
+      return "pcp";
+    case PageState::Allocated:
+      return "allocated";
+    case PageState::Reserved:
+      return "reserved";
+    case PageState::Absent:
+      return "absent";
   }
   return "?";
 }
@@ -162,7 +169,8 @@ void Machine::init_memmap() {
   pages_ = zalloc<Page>(nr_pages_);
   uint64_t nr_blocks = nr_pages_ >> config_.pageblock_order;
   // Both per-pageblock arrays in one allocation (pageblock_zone_ owns it).
-  pageblock_zone_ = reinterpret_cast<uint16_t*>(zalloc<uint8_t>(nr_blocks * (sizeof(uint16_t) + 1)));
+  pageblock_zone_ =
+      reinterpret_cast<uint16_t*>(zalloc<uint8_t>(nr_blocks * (sizeof(uint16_t) + 1)));
   pageblock_ = reinterpret_cast<uint8_t*>(pageblock_zone_ + nr_blocks);
   if (config_.page_bytes) {
     // Page contents are garbage until allocated (zeroed only for __GFP_ZERO, read only
@@ -240,7 +248,8 @@ void Machine::init_zones(const NumaTopology& topology) {
       }
     }
   }
-  std::sort(spans.begin(), spans.end(), [](const PfnRange& a, const PfnRange& b) { return a.start < b.start; });
+  std::sort(spans.begin(), spans.end(),
+            [](const PfnRange& a, const PfnRange& b) { return a.start < b.start; });
   Pfn cursor = base_pfn_;
   for (const PfnRange& s : spans) {
     for (Pfn p = cursor; p < s.start; p++) pg(p).state = PageState::Absent;
@@ -271,7 +280,8 @@ bool Machine::boot_chunk_direct(Zone& z, Pfn pfn, unsigned order) {
   const Pfn pb = pageblock_nr_pages();
   for (Pfn q = pfn + pb; q < pfn + (Pfn{1} << order); q += pb)
     if (pageblock_freetype_idx(q) != ft) return false;
-  if (order < config_.max_page_order && page_is_buddy(pfn ^ (Pfn{1} << order), z, order)) return false;
+  if (order < config_.max_page_order && page_is_buddy(pfn ^ (Pfn{1} << order), z, order))
+    return false;
   account_freepages(z, int64_t{1} << order, ft);
   add_to_free_list(pfn, z, order, ft, /*tail=*/true);
   z.events.pgfree += uint64_t{1} << order;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Machine: one instance of the page allocator with its memory map, nodes, zones,
 // per-cpu pagesets and backing memory. No globals: two machines never interact.
 //
@@ -25,7 +26,7 @@ namespace pagealloc {
 
 struct NodeInfo {
   int id = 0;
-  uint32_t states = 0;  // bit per NodeState
+  uint32_t states = 0;                // bit per NodeState
   Zonelist zonelists[MAX_ZONELISTS];  // views into Machine::zonelist_refs_
   uint8_t fallback_len = 0;
   uint8_t fallback_nodes[kMaxNodes] = {};
@@ -98,10 +99,11 @@ class Machine {
   // ---- sysctls (watermarks.cc, pcp.cc) ----
   // Each returns false, changing nothing, for a value the kernel's handler refuses
   // with -EINVAL (proc_dointvec_minmax ranges).
-  bool set_min_free_kbytes(unsigned kbytes);             // 0..INT_MAX
-  bool set_watermark_scale_factor(unsigned factor);      // 1..3000
-  bool set_watermark_boost_factor(unsigned factor);      // 0..INT_MAX
-  bool set_lowmem_reserve_ratio(const std::array<unsigned, MAX_NR_ZONES>& ratio);  // each <= INT_MAX
+  bool set_min_free_kbytes(unsigned kbytes);         // 0..INT_MAX
+  bool set_watermark_scale_factor(unsigned factor);  // 1..3000
+  bool set_watermark_boost_factor(unsigned factor);  // 0..INT_MAX
+  bool set_lowmem_reserve_ratio(
+      const std::array<unsigned, MAX_NR_ZONES>& ratio);       // each <= INT_MAX
   bool set_percpu_pagelist_high_fraction(unsigned fraction);  // 0 or 8..INT_MAX
   // kswapd's balance_pgdat() end: clear the node's watermark boosts.
   void kswapd_balance(int nid);
@@ -128,7 +130,7 @@ class Machine {
   const PerCpuPages& pcp(unsigned zone, unsigned cpu) const { return pcp_[zone * nr_cpus_ + cpu]; }
   Zonelist zonelist(int nid, ZonelistKind kind) const { return nodes_[nid].zonelists[kind]; }
 
-  Pfn start_pfn() const { return base_pfn_; }       // first PFN of the memmap
+  Pfn start_pfn() const { return base_pfn_; }  // first PFN of the memmap
   Pfn end_pfn() const { return base_pfn_ + nr_pages_; }
   bool pfn_in_memmap(Pfn pfn) const { return pfn >= base_pfn_ && pfn - base_pfn_ < nr_pages_; }
   const Page& page(Pfn pfn) const { return pages_[pfn - base_pfn_]; }
@@ -168,7 +170,12 @@ class Machine {
   // Bumped by every state change; equal generations mean an identical machine.
   uint64_t generation() const { return gen_; }
   const TouchLog& touched() const { return touch_; }
-  void reset_touched() { touch_.n = 0; touch_.overflow = false; touch_.zones = false; touch_.sorted = false; }
+  void reset_touched() {
+    touch_.n = 0;
+    touch_.overflow = false;
+    touch_.zones = false;
+    touch_.sorted = false;
+  }
   // Sorts the log's PFNs and drops repeats, once for every checker that reads it.
   void sort_touched();
 
@@ -229,7 +236,7 @@ class Machine {
   Pfn rmqueue_steal(Zone& z, unsigned order, unsigned start_ft);
   enum class RmqueueMode : uint8_t { NORMAL, CMA, CLAIM, STEAL };
   Pfn rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
-                        RmqueueMode* mode);
+                       RmqueueMode* mode);
   Pfn rmqueue_buddy(Zone& z, unsigned order, unsigned alloc_flags, unsigned ft);
 
   // highatomic.cc
@@ -280,7 +287,8 @@ class Machine {
   void free_unref_page(Pfn pfn, unsigned order, unsigned cpu);
 
   // zonelist.cc
-  void build_all_zonelists(const NumaTopology& topology);  // copies pagealloc::build_all_zonelists()
+  void build_all_zonelists(
+      const NumaTopology& topology);  // copies pagealloc::build_all_zonelists()
 
  public:
   // first_zones_zonelist(): index of the first zoneref with zone_idx <= highest and node
@@ -310,8 +318,8 @@ class Machine {
                                  AllocResult* out);
   Pfn alloc_pages_direct_compact(gfp_t gfp, unsigned order, unsigned alloc_flags,
                                  const AllocContext& ac, CompactResult* result, AllocResult* out);
-  bool should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext& ac,
-                            unsigned alloc_flags, bool did_some_progress, int* no_progress_loops);
+  bool should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext& ac, unsigned alloc_flags,
+                            bool did_some_progress, int* no_progress_loops);
   FreeResult free_common(Pfn pfn, unsigned order, unsigned cpu, bool frozen);
   void free_pages_prepare(Pfn pfn, unsigned order);
   ReclaimContext reclaim_context(gfp_t gfp, unsigned order, const AllocContext& ac) const;
@@ -339,8 +347,8 @@ class Machine {
   Config config_;
   Pfn base_pfn_ = 0;
   uint64_t nr_pages_ = 0;
-  Page* pages_ = nullptr;           // calloc'ed memmap
-  uint8_t* pageblock_ = nullptr;    // pageblock bits, after pageblock_zone_ in its allocation
+  Page* pages_ = nullptr;               // calloc'ed memmap
+  uint8_t* pageblock_ = nullptr;        // pageblock bits, after pageblock_zone_ in its allocation
   uint16_t* pageblock_zone_ = nullptr;  // zone id of each pageblock's first zone PFN
   // Backing memory, page_bytes per page, in chunks of 2^data_chunk_order_ pages (the
   // last one shorter): see init_memmap().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Constant keyword tables that find a word with one string comparison instead of a scan.
 // The GFP and trace parsers run under libFuzzer, which traces every comparison: a scan
 // over forty GFP names costs forty traced compares per token, a lookup here costs one.
@@ -18,7 +19,8 @@ namespace pagealloc {
 // What callers pass around: the words in table order plus their slots.
 class NameSet {
  public:
-  constexpr NameSet(std::span<const std::string_view> words, std::span<const uint8_t> slots, uint32_t seed)
+  constexpr NameSet(std::span<const std::string_view> words, std::span<const uint8_t> slots,
+                    uint32_t seed)
       : words_(words), slots_(slots), seed_(seed) {}
 
   // The index of `s` among the words, or -1.
@@ -59,7 +61,7 @@ class NameIndex {
   }
   // A table of structs: `member` names the word.
   template <typename T>
-  consteval NameIndex(const T (&items)[N], std::string_view T::*member) {
+  consteval NameIndex(const T (&items)[N], std::string_view T::* member) {
     for (size_t i = 0; i < N; i++) words_[i] = items[i].*member;
     build();
   }

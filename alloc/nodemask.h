@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // nodemask_t for a model of at most 64 nodes: one word. Printing and parsing use the
 // kernel's "%*pbl" list spelling ("0-1,3"); the empty mask prints as "".
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-PFN metadata (the model's struct page) and pageblock bits.
 //
 // 16 bytes per page (the kernel's struct page is 64). All-zero bytes mean "tail page
@@ -25,23 +26,23 @@ enum class PageState : uint8_t {
 const char* page_state_name(PageState s);
 
 enum PageFlag : uint8_t {
-  PG_compound = 1 << 0,     // allocated with __GFP_COMP and order > 0 (head)
-  PG_pfmemalloc = 1 << 1,   // allocated with ALLOC_NO_WATERMARKS
-  PG_unmapped = 1 << 2,     // handed out with the direct map removed (ALLOC_UNMAPPED)
-  PG_dm_changed = 1 << 3,   // the owner flipped its direct-map state after allocation
+  PG_compound = 1 << 0,       // allocated with __GFP_COMP and order > 0 (head)
+  PG_pfmemalloc = 1 << 1,     // allocated with ALLOC_NO_WATERMARKS
+  PG_unmapped = 1 << 2,       // handed out with the direct map removed (ALLOC_UNMAPPED)
+  PG_dm_changed = 1 << 3,     // the owner flipped its direct-map state after allocation
   PG_movable_alloc = 1 << 4,  // allocated as MIGRATE_MOVABLE: stands in for PageLRU /
                               // __PageMovable when a claim counts "movable" pages
 };
 
 struct Page {
-  uint32_t next;      // list links: page index (pfn - machine base) or kNil
+  uint32_t next;  // list links: page index (pfn - machine base) or kNil
   uint32_t prev;
   PageState state;
-  uint8_t order;      // Buddy/Pcp/Allocated heads
-  uint8_t list;       // Buddy: freetype index; Pcp: pindex
-  uint8_t flags;      // PageFlag
-  uint16_t cpu;       // Pcp: owning CPU
-  uint8_t refcount;   // Allocated: 1 (alloc_pages) or 0 (frozen)
+  uint8_t order;     // Buddy/Pcp/Allocated heads
+  uint8_t list;      // Buddy: freetype index; Pcp: pindex
+  uint8_t flags;     // PageFlag
+  uint16_t cpu;      // Pcp: owning CPU
+  uint8_t refcount;  // Allocated: 1 (alloc_pages) or 0 (frozen)
   uint8_t unused;
 };
 static_assert(sizeof(Page) == 16, "metadata budget is 16 bytes per page");
@@ -49,8 +50,8 @@ static_assert(sizeof(Page) == 16, "metadata budget is 16 bytes per page");
 // Pageblock bits: K612 keeps ISOLATE as a migratetype value (spec §4.1).
 enum PageblockBits : uint8_t {
   PB_migrate_mask = 0x7,
-  PB_unmapped = 1 << 3,   // FREETYPE_UNMAPPED: the whole block is out of the direct map
-  PB_straddle = 1 << 4,   // the block's PFNs belong to more than one zone (or holes)
+  PB_unmapped = 1 << 3,  // FREETYPE_UNMAPPED: the whole block is out of the direct map
+  PB_straddle = 1 << 4,  // the block's PFNs belong to more than one zone (or holes)
 };
 
 // A doubly linked list threaded through Page::next/prev. Head insertion is the

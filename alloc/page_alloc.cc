@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Entry points and the allocation paths (spec §1.6-1.7, §3.5): request validation,
 // prepare_alloc_pages, get_page_from_freelist, rmqueue, prep_new_page, and
 // alloc_pages_bulk. The slow path lives in slowpath.cc, frees in free.cc.
@@ -12,30 +13,43 @@ namespace pagealloc {
 
 const char* alloc_status_name(AllocStatus s) {
   switch (s) {
-    case AllocStatus::Ok: return "ok";
-    case AllocStatus::Failed: return "failed";
-    case AllocStatus::Loops: return "loops";
-    case AllocStatus::Error: return "error";
+    case AllocStatus::Ok:
+      return "ok";
+    case AllocStatus::Failed:
+      return "failed";
+    case AllocStatus::Loops:
+      return "loops";
+    case AllocStatus::Error:
+      return "error";
   }
   return "?";
 }
 
 const char* alloc_error_name(AllocError e) {
   switch (e) {
-    case AllocError::None: return "none";
-    case AllocError::OrderTooLarge: return "order-too-large";
-    case AllocError::UnknownGfpBits: return "unknown-gfp-bits";
-    case AllocError::BadZoneCombination: return "bad-zone-combination";
-    case AllocError::MovableAndReclaimable: return "movable-and-reclaimable";
-    case AllocError::BadNode: return "bad-node";
-    case AllocError::ThisnodeWithoutMemory: return "thisnode-without-memory";
-    case AllocError::BadCpu: return "bad-cpu";
-    case AllocError::ContextRejected: return "context-rejected";
-    case AllocError::BulkTooLarge: return "bulk-too-large";
+    case AllocError::None:
+      return "none";
+    case AllocError::OrderTooLarge:
+      return "order-too-large";
+    case AllocError::UnknownGfpBits:
+      return "unknown-gfp-bits";
+    case AllocError::BadZoneCombination:
+      return "bad-zone-combination";
+    case AllocError::MovableAndReclaimable:
+      return "movable-and-reclaimable";
+    case AllocError::BadNode:
+      return "bad-node";
+    case AllocError::ThisnodeWithoutMemory:
+      return "thisnode-without-memory";
+    case AllocError::BadCpu:
+      return "bad-cpu";
+    case AllocError::ContextRejected:
+      return "context-rejected";
+    case AllocError::BulkTooLarge:
+      return "bulk-too-large";
   }
   return "?";
 }
-
 
 // Everything the kernel would WARN/BUG about before allocating, and the context
 // struct's sanitization, written into *r (status Error on refusal). Const: a refused
@@ -53,8 +67,9 @@ bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags
     return false;
   };
   if (req.gfp & ~__GFP_BITS_MASK) [[unlikely]]
-    return refuse(AllocError::UnknownGfpBits,
-                  fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", req.gfp, __GFP_BITS_MASK));
+    return refuse(
+        AllocError::UnknownGfpBits,
+        fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK {:#x}", req.gfp, __GFP_BITS_MASK));
   if (req.order > config_.max_page_order) [[unlikely]]
     return refuse(AllocError::OrderTooLarge,
                   fmt::format("order {} > MAX_PAGE_ORDER {} (WARN_ON_ONCE_GFP)", req.order,
@@ -67,13 +82,15 @@ bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags
     return refuse(AllocError::MovableAndReclaimable,
                   "__GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON in gfp_migratetype)");
   if (req.cpu >= nr_cpus_) [[unlikely]]
-    return refuse(AllocError::BadCpu, fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, nr_cpus_));
+    return refuse(AllocError::BadCpu,
+                  fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, nr_cpus_));
   int nid = req.nid == NUMA_NO_NODE ? config_.node_of_cpu(req.cpu) : req.nid;
   if (nid < 0 || nid >= static_cast<int>(nodes_.size())) [[unlikely]]
     return refuse(AllocError::BadNode, fmt::format("node {} is not online", req.nid));
   if ((gfp & __GFP_THISNODE) && !nodes_[nid].has(N_MEMORY) && !nodes_[nid].has(N_MEMORY_PRIVATE))
-    return refuse(AllocError::ThisnodeWithoutMemory,
-                  fmt::format("__GFP_THISNODE on node {} without memory (warn_if_node_offline)", nid));
+    return refuse(
+        AllocError::ThisnodeWithoutMemory,
+        fmt::format("__GFP_THISNODE on node {} without memory (warn_if_node_offline)", nid));
 
   // The context struct and the v2 spelling __GFP_UNMAPPED share the sanitizer.
   if (aflags || (gfp & __GFP_UNMAPPED)) {
@@ -81,8 +98,8 @@ bool Machine::validate_request(const AllocRequest& req, const AllocFlags* aflags
     if (gfp & __GFP_UNMAPPED) f.set(CTX_unmapped);
     r->sanitize = sanitize_alloc_flags(&f, gfp, req.order, config_.mobility_grouping);
     if (r->sanitize.verdict == Verdict::REJECT)
-      return refuse(AllocError::ContextRejected,
-                    fmt::format("sanitize_alloc_flags: {} ({})", r->sanitize.rule, r->sanitize.reason));
+      return refuse(AllocError::ContextRejected, fmt::format("sanitize_alloc_flags: {} ({})",
+                                                             r->sanitize.rule, r->sanitize.reason));
     if (r->sanitize.verdict == Verdict::CLEAR) r->warnings |= WARN_CTX_CLEARED;
     if (sanitized) *sanitized = f;
   }
@@ -128,7 +145,8 @@ unsigned Machine::alloc_flags_nofragment(const Zone* zone, gfp_t gfp) const {
   unsigned flags = (gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0;
   if (!zone || zone->type != ZONE_NORMAL) return flags;
   // On a NUMA machine, a node without DMA32 falls back to remote nodes instead.
-  if (nodes_.size() > 1 && !zones_[zone->node * MAX_NR_ZONES + ZONE_DMA32].populated()) return flags;
+  if (nodes_.size() > 1 && !zones_[zone->node * MAX_NR_ZONES + ZONE_DMA32].populated())
+    return flags;
   return flags | ALLOC_NOFRAGMENT;
 }
 
@@ -283,7 +301,9 @@ AllocResult Machine::alloc_common(const AllocRequest& req, const AllocFlags* afl
   return r;
 }
 
-AllocResult Machine::alloc_pages(const AllocRequest& req) { return alloc_common(req, nullptr, false); }
+AllocResult Machine::alloc_pages(const AllocRequest& req) {
+  return alloc_common(req, nullptr, false);
+}
 
 AllocResult Machine::alloc_frozen_pages(const AllocRequest& req) {
   return alloc_common(req, nullptr, true);
@@ -326,8 +346,7 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
     if (r.ok()) {
       b.pfns.push_back(r.pfn);
       b.fallback_from_pcp = r.from_pcp;
-    }
-    else if (b.pfns.empty()) b.status = r.status;
+    } else if (b.pfns.empty()) b.status = r.status;
   };
   // Single pages, and unmapped requests (the bulk path has no direct-map handling), go
   // through __alloc_pages like the kernel's "goto failed" cases.

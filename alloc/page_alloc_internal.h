@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // struct alloc_context: what one allocation carries through the fast and slow paths.
 // Internal to alloc/.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-cpu pagesets (spec §5): sizing, refill from the buddy lists, freeing to a pcp
 // list, high/low auto-tuning and draining. The caller names the CPU; the model's
 // trylocks always succeed.
@@ -10,7 +11,9 @@ namespace pagealloc {
 namespace {
 constexpr unsigned MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8;
 
-int rounddown_pow_of_two(int v) { return v <= 0 ? 0 : 1 << (31 - std::countl_zero(static_cast<uint32_t>(v))); }
+int rounddown_pow_of_two(int v) {
+  return v <= 0 ? 0 : 1 << (31 - std::countl_zero(static_cast<uint32_t>(v)));
+}
 }  // namespace
 
 // zone_batchsize(): about a quarter of a 1 MiB chunk, rounded to 2^n - 1.
@@ -60,7 +63,8 @@ void Machine::zone_set_pageset_high_and_batch(Zone& z, int cpu_online) {
 
 bool Machine::set_percpu_pagelist_high_fraction(unsigned fraction) {
   // Sanity check: 0 (auto) or at least MIN_PERCPU_PAGELIST_HIGH_FRACTION, else -EINVAL.
-  if ((fraction && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION) || fraction > INT32_MAX) return false;
+  if ((fraction && fraction < MIN_PERCPU_PAGELIST_HIGH_FRACTION) || fraction > INT32_MAX)
+    return false;
   config_.percpu_pagelist_high_fraction = fraction;
   for (Zone& z : zones_)
     if (z.populated()) zone_set_pageset_high_and_batch(z, 0);
@@ -128,7 +132,8 @@ Pfn Machine::rmqueue_pcplist_locked(Zone& z, unsigned order, unsigned ft, unsign
   return page;
 }
 
-Pfn Machine::rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags, unsigned cpu) {
+Pfn Machine::rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
+                             unsigned cpu) {
   PerCpuPages& pcp = pcp_mut(z.id, cpu);
   pcp.free_count >>= 1;  // an allocation ends a run of frees
   return rmqueue_pcplist_locked(z, order, ft, alloc_flags, pcp, order_to_pindex(ft, order), cpu);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // struct per_cpu_pages (spec §5): one per (zone, CPU).
 //
 // Lists: pindex(mt, o) = 3*o + mt for o <= PAGE_ALLOC_COSTLY_ORDER; the THP order
@@ -13,7 +14,8 @@
 
 namespace pagealloc {
 
-inline constexpr unsigned NR_PCP_LISTS_MAPPED = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1) + 2;
+inline constexpr unsigned NR_PCP_LISTS_MAPPED =
+    MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1) + 2;
 inline constexpr unsigned NR_PCP_THP_UNMAPPED = NR_PCP_LISTS_MAPPED + PAGE_ALLOC_COSTLY_ORDER + 1;
 inline constexpr unsigned NR_PCP_LISTS = NR_PCP_THP_UNMAPPED + 1;
 
@@ -23,8 +25,8 @@ enum PcpFlag : uint8_t {
 };
 
 struct PerCpuPages {
-  int count = 0;       // pages on all lists
-  int high = 0;        // auto-tuned between high_min and high_max
+  int count = 0;  // pages on all lists
+  int high = 0;   // auto-tuned between high_min and high_max
   int high_min = 0;
   int high_max = 0;
   int batch = 1;

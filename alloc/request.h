@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What callers hand the allocator and what they get back: requests, outcomes,
 // structured bad-input errors (the kernel's WARN/VM_BUG/bad_page cases), and the hooks
 // through which an embedding test supplies reclaim, compaction and OOM behaviour.
@@ -63,13 +64,13 @@ struct AllocResult {
   AllocError error = AllocError::None;
   Pfn pfn = kNoPfn;
   unsigned order = 0;
-  uint16_t zone = 0;            // zone id the page came from
-  unsigned alloc_flags = 0;     // the alloc_flags of the successful attempt
-  bool from_pcp = false;        // served from a per-cpu list
-  bool slowpath = false;        // __alloc_pages_slowpath() was entered
-  uint32_t warnings = 0;        // AllocWarning
-  SanitizeResult sanitize;      // context entry only
-  std::string detail;           // human-readable reason for Error / Loops
+  uint16_t zone = 0;         // zone id the page came from
+  unsigned alloc_flags = 0;  // the alloc_flags of the successful attempt
+  bool from_pcp = false;     // served from a per-cpu list
+  bool slowpath = false;     // __alloc_pages_slowpath() was entered
+  uint32_t warnings = 0;     // AllocWarning
+  SanitizeResult sanitize;   // context entry only
+  std::string detail;        // human-readable reason for Error / Loops
 
   bool ok() const { return status == AllocStatus::Ok; }
 };
@@ -77,14 +78,14 @@ struct AllocResult {
 // bad_page(): why a free was refused. The machine is left exactly as it was.
 enum class FreeError : uint8_t {
   None,
-  OutOfRange,      // PFN outside the machine's memmap
-  Absent,          // a hole: pfn_valid() fails
-  Reserved,        // PageReserved: never handed out
-  NotAllocated,    // free block head: double free (PageBuddy)
-  OnPcp,           // free block on a per-cpu list: double free
-  TailPage,        // not the head of an allocation (or inside a free block)
-  WrongOrder,      // order differs from the allocation's (compound order mismatch)
-  Refcount,        // free_pages on a frozen page or free_frozen_pages on a refcounted one
+  OutOfRange,            // PFN outside the machine's memmap
+  Absent,                // a hole: pfn_valid() fails
+  Reserved,              // PageReserved: never handed out
+  NotAllocated,          // free block head: double free (PageBuddy)
+  OnPcp,                 // free block on a per-cpu list: double free
+  TailPage,              // not the head of an allocation (or inside a free block)
+  WrongOrder,            // order differs from the allocation's (compound order mismatch)
+  Refcount,              // free_pages on a frozen page or free_frozen_pages on a refcounted one
   DirectMapNotRestored,  // the owner changed the direct map and did not restore it
 };
 const char* free_error_name(FreeError e);
@@ -100,8 +101,8 @@ struct FreeResult {
 struct BulkResult {
   AllocStatus status = AllocStatus::Failed;
   AllocError error = AllocError::None;
-  std::vector<Pfn> pfns;  // order-0 pages, in the order the kernel's list holds them
-  bool used_fallback = false;  // went through __alloc_pages for a single page
+  std::vector<Pfn> pfns;           // order-0 pages, in the order the kernel's list holds them
+  bool used_fallback = false;      // went through __alloc_pages for a single page
   bool fallback_from_pcp = false;  // ...and that page came off a per-cpu list
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // __alloc_pages_slowpath() as a deterministic model (spec §1.6). Reclaim, compaction
 // and the OOM killer are hooks the embedding test supplies; everything the page
 // allocator itself does between them (reserve escalation, highatomic unreserve, drains,
@@ -40,7 +41,8 @@ ReclaimContext Machine::reclaim_context(gfp_t gfp, unsigned order, const AllocCo
 Pfn Machine::alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned alloc_flags,
                                          const AllocContext& ac, AllocResult* out) {
   Pfn page = get_page_from_freelist(gfp, order, alloc_flags | ALLOC_CPUSET | ac.ctx_flags, ac, out);
-  if (page == kNoPfn) page = get_page_from_freelist(gfp, order, alloc_flags | ac.ctx_flags, ac, out);
+  if (page == kNoPfn)
+    page = get_page_from_freelist(gfp, order, alloc_flags | ac.ctx_flags, ac, out);
   return page;
 }
 
@@ -122,9 +124,11 @@ bool Machine::should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext
          i = first_zones_zonelist(zl, i + 1, ac.highest_zoneidx, ac.nodemask)) {
       const Zone& z = zones_[zl[i].zone];
       if (!zone_alloc_allowed(z, gfp, alloc_flags, *ac.task)) continue;
-      uint64_t reclaimable = hooks_.zone_reclaimable_pages ? hooks_.zone_reclaimable_pages(*this, z.id) : 0;
+      uint64_t reclaimable =
+          hooks_.zone_reclaimable_pages ? hooks_.zone_reclaimable_pages(*this, z.id) : 0;
       int64_t available = static_cast<int64_t>(reclaimable) + z.nr_free_pages;
-      if (zone_watermark_ok(z, order, z.min_wmark_pages(), ac.highest_zoneidx, alloc_flags, available)) {
+      if (zone_watermark_ok(z, order, z.min_wmark_pages(), ac.highest_zoneidx, alloc_flags,
+                            available)) {
         ret = true;
         break;
       }
@@ -190,23 +194,23 @@ Pfn Machine::alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, A
     }
   }
 
-retry:
-  {
-    Signature sig{gen_, did_some_progress, no_progress_loops, compaction_retries,
-                  compact_priority, alloc_flags, ac.nodemask == nullptr};
-    identical = (retries > 0 && sig == last) ? identical + 1 : 0;
-    unchanged = (retries > 0 && gen_ == gen_at_last_retry) ? unchanged + 1 : 0;
-    last = sig;
-    gen_at_last_retry = gen_;
-    if (identical >= kIdenticalRetriesForLoop || unchanged >= kUnchangedRetriesForLoop ||
-        ++retries > kMaxRetries) {
-      out->status = AllocStatus::Loops;
-      out->detail = fmt::format(
-          "the slow path retries forever: {} retries, the machine unchanged over the last {}{}",
-          retries, unchanged, nofail ? " (__GFP_NOFAIL)" : "");
-      return kNoPfn;
-    }
+retry: {
+  Signature sig{
+      gen_,        did_some_progress,     no_progress_loops, compaction_retries, compact_priority,
+      alloc_flags, ac.nodemask == nullptr};
+  identical = (retries > 0 && sig == last) ? identical + 1 : 0;
+  unchanged = (retries > 0 && gen_ == gen_at_last_retry) ? unchanged + 1 : 0;
+  last = sig;
+  gen_at_last_retry = gen_;
+  if (identical >= kIdenticalRetriesForLoop || unchanged >= kUnchangedRetriesForLoop ||
+      ++retries > kMaxRetries) {
+    out->status = AllocStatus::Loops;
+    out->detail = fmt::format(
+        "the slow path retries forever: {} retries, the machine unchanged over the last {}{}",
+        retries, unchanged, nofail ? " (__GFP_NOFAIL)" : "");
+    return kNoPfn;
   }
+}
   if (alloc_flags & ALLOC_KSWAPD) stats_.kswapd_wakeups++;
 
   // Reserve escalation: watermarks off (or halved for OOM victims), no cpuset.

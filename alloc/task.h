@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The "current" task as the allocator sees it: the bits of task_struct, preempt count
 // and cpuset that change a request's meaning (current_gfp_context(),
 // __gfp_pfmemalloc_flags(), gfp_to_alloc_flags(), cpuset_node_allowed()). A request
@@ -11,7 +12,7 @@
 namespace pagealloc {
 
 struct TaskContext {
-  bool in_interrupt = false;      // hard IRQ or NMI: !in_task()
+  bool in_interrupt = false;  // hard IRQ or NMI: !in_task()
   bool in_serving_softirq = false;
   bool pf_memalloc = false;       // PF_MEMALLOC: reclaimer, may use reserves
   bool pf_memalloc_noio = false;  // memalloc_noio_save(): clears __GFP_IO|__GFP_FS

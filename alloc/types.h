@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Basic vocabulary of the model: PFNs, zone types, migratetypes, freetypes.
 //
 // Everything here is a plain value. Numbers follow the kernel (x86_64, 4 KiB pages,
@@ -29,7 +30,7 @@ inline constexpr unsigned kNrPageOrdersLimit = kMaxPageOrderLimit + 1;
 inline constexpr unsigned PAGE_ALLOC_COSTLY_ORDER = 3;
 inline constexpr unsigned PCP_BATCH_SCALE_MAX = 5;  // CONFIG_PCP_BATCH_SCALE_MAX default
 inline constexpr unsigned SWAP_CLUSTER_MAX = 32;
-inline constexpr int MAX_RECLAIM_RETRIES = 16;       // mm/internal.h
+inline constexpr int MAX_RECLAIM_RETRIES = 16;  // mm/internal.h
 
 enum ZoneType : uint8_t { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE, MAX_NR_ZONES };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Watermarks, lowmem_reserve and the watermark predicates (spec §3.2-3.4), plus the
 // sysctls that recompute them.
 #include "alloc/machine.h"
@@ -59,7 +60,8 @@ void Machine::setup_per_zone_wmarks() {
     uint64_t tmp = lowmem_pages ? pages_min * z.managed_pages / lowmem_pages : 0;
     if (z.type == ZONE_MOVABLE) {
       // Movable (and highmem) zones get a small fixed minimum.
-      z.watermark[WMARK_MIN] = kernel_clamp<uint64_t>(z.managed_pages / 1024, SWAP_CLUSTER_MAX, 128);
+      z.watermark[WMARK_MIN] =
+          kernel_clamp<uint64_t>(z.managed_pages / 1024, SWAP_CLUSTER_MAX, 128);
     } else {
       z.watermark[WMARK_MIN] = tmp;
     }
@@ -143,7 +145,8 @@ bool Machine::zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark,
     // The unmapped freetype serves unmapped requests and, by flipping back, mapped ones.
     if (!area.free_list[FREETYPE_UNMAPPED_IDX].empty()) return true;
     if ((alloc_flags & ALLOC_CMA) && !area.free_list[MIGRATE_CMA].empty()) return true;
-    if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) && !area.free_list[MIGRATE_HIGHATOMIC].empty())
+    if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
+        !area.free_list[MIGRATE_HIGHATOMIC].empty())
       return true;
   }
   return false;

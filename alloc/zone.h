@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // struct zone: spans, counters, watermarks, lowmem_reserve, free areas (spec §3.1).
 #pragma once
 
@@ -21,19 +22,19 @@ enum ZoneFlag : uint32_t {
 
 // Event counters (the model's /proc/vmstat subset).
 struct ZoneEvents {
-  uint64_t pgalloc = 0;            // pages allocated
-  uint64_t pgfree = 0;             // pages freed
-  uint64_t extfrag_claim = 0;      // __rmqueue_claim successes (whole block taken)
-  uint64_t extfrag_steal = 0;      // __rmqueue_steal successes (fragmenting)
-  uint64_t cma_alloc = 0;          // blocks served from CMA lists
-  uint64_t highatomic_reserve = 0; // reserve_highatomic_pageblock() successes
+  uint64_t pgalloc = 0;             // pages allocated
+  uint64_t pgfree = 0;              // pages freed
+  uint64_t extfrag_claim = 0;       // __rmqueue_claim successes (whole block taken)
+  uint64_t extfrag_steal = 0;       // __rmqueue_steal successes (fragmenting)
+  uint64_t cma_alloc = 0;           // blocks served from CMA lists
+  uint64_t highatomic_reserve = 0;  // reserve_highatomic_pageblock() successes
   uint64_t highatomic_unreserve = 0;
-  uint64_t boost = 0;              // boost_watermark() raises
-  uint64_t kswapd_wake = 0;        // wakeup_kswapd() calls attributed to this zone
+  uint64_t boost = 0;        // boost_watermark() raises
+  uint64_t kswapd_wake = 0;  // wakeup_kswapd() calls attributed to this zone
 };
 
 struct Zone {
-  uint16_t id = 0;      // machine-wide: node * MAX_NR_ZONES + type
+  uint16_t id = 0;  // machine-wide: node * MAX_NR_ZONES + type
   int node = 0;
   ZoneType type = ZONE_NORMAL;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Zonelists (spec §3.5-3.6, §8.2-8.4): FALLBACK lists by NUMA distance with the
 // kernel's tie-breaking, NOFALLBACK lists for __GFP_THISNODE, private-node rules, and
 // the per-zone placement gate.
@@ -22,7 +23,8 @@ NumaTopology numa_topology(const Config& c) {
     }
     if (t.populated[n]) t.node_states[nc.memory_private ? N_MEMORY_PRIVATE : N_MEMORY].set(n);
     if (nc.generic_initiator) t.node_states[N_GENERIC_INITIATOR].set(n);
-    for (int m = 0; m < t.nr_nodes; m++) t.distance[n][m] = static_cast<uint8_t>(c.node_distance(n, m));
+    for (int m = 0; m < t.nr_nodes; m++)
+      t.distance[n][m] = static_cast<uint8_t>(c.node_distance(n, m));
   }
   for (unsigned cpu = 0; cpu < c.nr_cpus(); cpu++) t.node_states[N_CPU].set(c.node_of_cpu(cpu));
   return t;
@@ -55,7 +57,7 @@ int find_next_best_node(const NumaTopology& t, int node, Nodemask* used, const i
   for (uint64_t left = (memory & ~*used).bits; left; left &= left - 1) {
     const int n = std::countr_zero(left);
     long val = t.node_distance(node, n);
-    val += (n < node);  // prefer nodes after this one on equal distance
+    val += (n < node);       // prefer nodes after this one on equal distance
     val += (cpus >> n) & 1;  // PENALTY_FOR_NODE_WITH_CPUS
     val *= kMaxNumNodesScale;
     val += node_load[n];
@@ -153,7 +155,8 @@ bool Machine::zone_alloc_allowed(const Zone& z, gfp_t gfp, unsigned alloc_flags,
   if (task.cpuset_mems && (alloc_flags & ALLOC_CPUSET)) {
     // cpuset_node_allowed(): interrupts, members, OOM victims pass; the hard wall
     // stops the rest; the nearest hardwall ancestor (the root here) admits all.
-    if (task.in_interrupt || task.in_serving_softirq) return true;  // in_interrupt() counts softirqs
+    if (task.in_interrupt || task.in_serving_softirq)
+      return true;  // in_interrupt() counts softirqs
     if (task.cpuset_mems->test(z.node)) return true;
     if (task.oom_victim) return true;
     if (gfp & __GFP_HARDWALL) return false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Zonelists as a function of the NUMA topology a boot sees (spec §3.6, §8.3): which
 // nodes have memory, private memory or CPUs, which zones each node populates, and the
 // node distances. The Machine builds its lists with build_all_zonelists() below; the
@@ -32,8 +33,8 @@ constexpr uint16_t zone_id_of(int nid, unsigned type) {
 // Everything build_all_zonelists() reads. A plain value: no heap, no config reference.
 struct NumaTopology {
   int nr_nodes = 0;
-  Nodemask node_states[NR_NODE_STATES];  // node_states[] after boot
-  uint8_t populated[kMaxNodes] = {};      // bit per ZoneType with present pages
+  Nodemask node_states[NR_NODE_STATES];         // node_states[] after boot
+  uint8_t populated[kMaxNodes] = {};            // bit per ZoneType with present pages
   uint8_t distance[kMaxNodes][kMaxNodes] = {};  // validate_config() bounds them by 254
 
   bool has(int nid, NodeState s) const { return node_states[s].test(nid); }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Allocator benchmarks (issue 2 targets): pcp order-0 pairs, buddy order-9 pairs, the
 // watermark check, machine construction, metadata size.
 #include <benchmark/benchmark.h>
@@ -25,7 +26,8 @@ void BM_Order0PcpPair(benchmark::State& state) {
     m.free_pages(r.pfn, 0);
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["pairs/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Order0PcpPair);
 
@@ -42,7 +44,8 @@ void BM_Order9BuddyPair(benchmark::State& state) {
     benchmark::DoNotOptimize(r.pfn);
     m.free_pages(r.pfn, 9);
   }
-  state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["pairs/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Order9BuddyPair);
 
@@ -57,7 +60,8 @@ void BM_Order9ThpPcpPair(benchmark::State& state) {
     benchmark::DoNotOptimize(r.pfn);
     m.free_pages(r.pfn, 9);
   }
-  state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["pairs/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Order9ThpPcpPair);
 
@@ -66,7 +70,8 @@ void BM_WatermarkOk(benchmark::State& state) {
   const Zone& z = m.node_zone(0, ZONE_NORMAL);
   unsigned order = static_cast<unsigned>(state.range(0));
   for (auto _ : state) {
-    bool ok = m.zone_watermark_ok(z, order, z.low_wmark_pages(), ZONE_NORMAL, ALLOC_WMARK_LOW | ALLOC_CMA);
+    bool ok = m.zone_watermark_ok(z, order, z.low_wmark_pages(), ZONE_NORMAL,
+                                  ALLOC_WMARK_LOW | ALLOC_CMA);
     benchmark::DoNotOptimize(ok);
   }
 }

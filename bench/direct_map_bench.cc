@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The cost of unmapped allocations: a mixed workload of mapped and unmapped requests
 // with pageblock-granular tracking (the allocator's unmapped freetype, UNMAP §7)
 // against naive per-allocation flipping (unmap each allocation's own pages and flush,
@@ -98,7 +99,17 @@ void BM_UnmappedPageblockGranular(benchmark::State& state) { report(state, true)
 void BM_UnmappedNaivePerAllocation(benchmark::State& state) { report(state, false); }
 
 // Arg: DirectMapLevel (0: 4 KiB, 1: 2 MiB, 2: 1 GiB boot mappings).
-BENCHMARK(BM_UnmappedPageblockGranular)->Arg(0)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_UnmappedNaivePerAllocation)->Arg(0)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_UnmappedPageblockGranular)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_UnmappedNaivePerAllocation)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Invariant checker speed (oracles/invariants.h): the full check on a 1,048,576-page
 // machine, fresh and after churn (budget: <= 2 ns per page in a release build), and
 // the incremental check after one order-0 alloc+free on the fuzz-sized machine

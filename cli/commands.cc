@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli/commands.h"
 
 #include <cstdio>
@@ -7,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "fuzz/targets.h"
 #include "drive/shrink.h"
 #include "drive/trace.h"
+#include "fuzz/targets.h"
 
 namespace buddycheck::cli {
 
@@ -56,7 +57,8 @@ bool looks_like_trace(const std::string& bytes) {
 const TargetInfo* pick_target(const Common& c, std::string* error) {
   if (!c.target.empty()) {
     const TargetInfo* t = fuzz::target_by_name(c.target);
-    if (!t) *error = fmt::format("unknown target '{}' (ops, alloc_flags, zonelist, trace)", c.target);
+    if (!t)
+      *error = fmt::format("unknown target '{}' (ops, alloc_flags, zonelist, trace)", c.target);
     return t;
   }
   size_t n;
@@ -68,7 +70,10 @@ const TargetInfo* pick_target(const Common& c, std::string* error) {
   std::string stem = p.filename().string();
   for (size_t i = 0; i < n; i++)
     if (stem.rfind(std::string(all[i].name) + "-", 0) == 0) return &all[i];
-  *error = fmt::format("{}: cannot tell which target produced this input; pass --target ops|alloc_flags|zonelist|trace", c.file);
+  *error = fmt::format(
+      "{}: cannot tell which target produced this input; pass --target "
+      "ops|alloc_flags|zonelist|trace",
+      c.file);
   return nullptr;
 }
 
@@ -84,7 +89,8 @@ std::optional<Trace> trace_of(const Common& c, const std::string& bytes, std::st
   if (!t) return std::nullopt;
   std::optional<std::string> text = t->explain(u8(bytes), bytes.size());
   if (!text) {
-    *error = fmt::format("{}: not a '{}' input ({})", c.file, t->name, t->run(u8(bytes), bytes.size()).report);
+    *error = fmt::format("{}: not a '{}' input ({})", c.file, t->name,
+                         t->run(u8(bytes), bytes.size()).report);
     return std::nullopt;
   }
   ParseResult p = parse_trace(*text, c.file);
@@ -117,18 +123,19 @@ int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_e
     // A second, independent machine must end in the same state (design.md: determinism).
     const RunResult again = run_trace(*p.trace, o, "buddycheck run --twice " + trace_file);
     if (again.finding || again.error || again.state_hash != r.state_hash) {
-      std::printf("buddycheck: DETERMINISM %s: the second run ended %s (first run: state hash %016llx)\n"
-                  "  replay: buddycheck run --twice %s\n",
-                  trace_file.c_str(),
-                  again.finding ? ("with " + again.finding->id).c_str()
-                  : again.error ? ("with an error: " + *again.error).c_str()
-                                : fmt::format("in state hash {:016x}", again.state_hash).c_str(),
-                  static_cast<unsigned long long>(r.state_hash), trace_file.c_str());
+      std::printf(
+          "buddycheck: DETERMINISM %s: the second run ended %s (first run: state hash %016llx)\n"
+          "  replay: buddycheck run --twice %s\n",
+          trace_file.c_str(),
+          again.finding ? ("with " + again.finding->id).c_str()
+          : again.error ? ("with an error: " + *again.error).c_str()
+                        : fmt::format("in state hash {:016x}", again.state_hash).c_str(),
+          static_cast<unsigned long long>(r.state_hash), trace_file.c_str());
       return kExitFinding;
     }
   }
-  std::printf("ok: %zu ops, state hash %016llx%s\n", r.ops_run, static_cast<unsigned long long>(r.state_hash),
-              twice ? " (twice)" : "");
+  std::printf("ok: %zu ops, state hash %016llx%s\n", r.ops_run,
+              static_cast<unsigned long long>(r.state_hash), twice ? " (twice)" : "");
   return kExitOk;
 }
 
@@ -144,13 +151,19 @@ int cmd_replay(const Common& c) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kExitBadInput;
   }
-  if (std::optional<std::string> text = t->explain(u8(bytes), bytes.size())) std::fputs(text->c_str(), stdout);
+  if (std::optional<std::string> text = t->explain(u8(bytes), bytes.size()))
+    std::fputs(text->c_str(), stdout);
   fuzz::TargetOutcome o = t->run(u8(bytes), bytes.size());
   switch (o.status) {
-    case Outcome::Ok: std::printf("ok\n"); return kExitOk;
-    case Outcome::Finding: std::fputs(o.report.c_str(), stdout); return kExitFinding;
+    case Outcome::Ok:
+      std::printf("ok\n");
+      return kExitOk;
+    case Outcome::Finding:
+      std::fputs(o.report.c_str(), stdout);
+      return kExitFinding;
     case Outcome::BadInput:
-      std::fprintf(stderr, "%s: not a '%s' input: %s\n", c.file.c_str(), std::string(t->name).c_str(), o.report.c_str());
+      std::fprintf(stderr, "%s: not a '%s' input: %s\n", c.file.c_str(),
+                   std::string(t->name).c_str(), o.report.c_str());
       return kExitBadInput;
   }
   return kExitBadInput;
@@ -169,7 +182,8 @@ int cmd_explain(const Common& c) {
         std::fputs(text->c_str(), stdout);
         return kExitOk;
       }
-      error = fmt::format("{}: not a '{}' input ({})", c.file, t->name, t->run(u8(bytes), bytes.size()).report);
+      error = fmt::format("{}: not a '{}' input ({})", c.file, t->name,
+                          t->run(u8(bytes), bytes.size()).report);
     }
     std::fprintf(stderr, "%s\n", error.c_str());
     return kExitBadInput;
@@ -192,10 +206,12 @@ int cmd_minimize(const Common& c, const std::string& out_path, const std::string
   if (!fuzzer.empty()) {
     // libFuzzer's own minimizer for the raw bytes.
     std::string min_bytes = c.file + ".min";
-    std::string cmd = fmt::format("'{}' -minimize_crash=1 -runs=20000 -exact_artifact_path='{}' '{}' >/dev/null 2>&1",
-                                  fuzzer, min_bytes, c.file);
+    std::string cmd = fmt::format(
+        "'{}' -minimize_crash=1 -runs=20000 -exact_artifact_path='{}' '{}' >/dev/null 2>&1", fuzzer,
+        min_bytes, c.file);
     int rc = std::system(cmd.c_str());
-    std::printf("libFuzzer minimizer exited %d; minimal bytes (if any): %s\n", rc, min_bytes.c_str());
+    std::printf("libFuzzer minimizer exited %d; minimal bytes (if any): %s\n", rc,
+                min_bytes.c_str());
   }
   std::optional<Trace> tr = trace_of(c, bytes, &error);
   if (!tr) {
@@ -206,16 +222,18 @@ int cmd_minimize(const Common& c, const std::string& out_path, const std::string
   if (!s) {
     std::fprintf(stderr, "%s: its trace runs clean; nothing to minimize%s\n", c.file.c_str(),
                  c.target == "zonelist" || c.file.find("zonelist") != std::string::npos
-                     ? " (zonelist iteration findings need --fuzzer)" : "");
+                     ? " (zonelist iteration findings need --fuzzer)"
+                     : "");
     return kExitBadInput;
   }
   std::string path = out_path.empty() ? c.file + ".min.trace" : out_path;
-  std::string text = fmt::format("# minimized by `buddycheck minimize {}` ({} runs): {} {}\n", c.file, s->runs,
-                                 s->finding.id, s->finding.summary) + print_trace(s->trace);
+  std::string text = fmt::format("# minimized by `buddycheck minimize {}` ({} runs): {} {}\n",
+                                 c.file, s->runs, s->finding.id, s->finding.summary) +
+                     print_trace(s->trace);
   std::ofstream(path) << text;
   std::fputs(text.c_str(), stdout);
-  std::printf("wrote %s (%zu ops, from %zu); replay: buddycheck run %s\n", path.c_str(), s->trace.ops.size(),
-              tr->ops.size(), path.c_str());
+  std::printf("wrote %s (%zu ops, from %zu); replay: buddycheck run %s\n", path.c_str(),
+              s->trace.ops.size(), tr->ops.size(), path.c_str());
   return kExitOk;
 }
 
@@ -251,17 +269,20 @@ int cmd_gtest(const Common& c, const std::string& name_in) {
   } else {
     fuzz::TargetOutcome o = t->run(u8(bytes), bytes.size());
     if (o.status == Outcome::BadInput) {
-      std::fprintf(stderr, "%s: not a '%s' input: %s\n", c.file.c_str(), std::string(t->name).c_str(), o.report.c_str());
+      std::fprintf(stderr, "%s: not a '%s' input: %s\n", c.file.c_str(),
+                   std::string(t->name).c_str(), o.report.c_str());
       return kExitBadInput;
     }
     if (o.finding) summary = o.finding->id + " " + o.finding->summary;
     if (auto e = t->explain(u8(bytes), bytes.size())) trace_text = *e;
   }
-  std::string out = fmt::format("// Regression test printed by `buddycheck gtest {}`.\n// Finding: {}\n", c.file, summary);
+  std::string out = fmt::format(
+      "// Regression test printed by `buddycheck gtest {}`.\n// Finding: {}\n", c.file, summary);
   out += "#include <gtest/gtest.h>\n\n#include <cstdint>\n\n";
   if (text) {
     out += "#include \"drive/runner.h\"\n#include \"drive/trace.h\"\n\n";
-    out += fmt::format("TEST(regression, {}) {{\n  const char* text = R\"TRACE(\n{})TRACE\";\n", name, trace_text);
+    out += fmt::format("TEST(regression, {}) {{\n  const char* text = R\"TRACE(\n{})TRACE\";\n",
+                       name, trace_text);
     out += "  buddycheck::ParseResult p = buddycheck::parse_trace(text, \"" + name + "\");\n";
     out += "  ASSERT_TRUE(p.ok()) << p.error->to_string();\n";
     out += "  buddycheck::RunResult r = buddycheck::run_trace(*p.trace);\n";
@@ -273,10 +294,14 @@ int cmd_gtest(const Common& c, const std::string& name_in) {
     for (std::string line; std::getline(lines, line);) out += "//   " + line + "\n";
     out += fmt::format("TEST(regression, {}) {{\n  static const uint8_t kInput[] = {{", name);
     for (size_t i = 0; i < bytes.size(); i++)
-      out += fmt::format("{}{:#04x}", i % 12 ? ", " : (i ? ",\n      " : "\n      "), static_cast<uint8_t>(bytes[i]));
-    out += fmt::format("}};\n  buddycheck::fuzz::TargetOutcome o = buddycheck::fuzz::{}(kInput, sizeof kInput);\n",
-                       t->name == "ops" ? "run_ops" : t->name == "alloc_flags" ? "run_alloc_flags"
-                       : t->name == "zonelist" ? "run_zonelist" : "run_trace_bytes");
+      out += fmt::format("{}{:#04x}", i % 12 ? ", " : (i ? ",\n      " : "\n      "),
+                         static_cast<uint8_t>(bytes[i]));
+    out += fmt::format(
+        "}};\n  buddycheck::fuzz::TargetOutcome o = buddycheck::fuzz::{}(kInput, sizeof kInput);\n",
+        t->name == "ops"           ? "run_ops"
+        : t->name == "alloc_flags" ? "run_alloc_flags"
+        : t->name == "zonelist"    ? "run_zonelist"
+                                   : "run_trace_bytes");
     out += "  EXPECT_NE(o.status, buddycheck::fuzz::Outcome::Finding) << o.report;\n}\n";
   }
   std::fputs(out.c_str(), stdout);

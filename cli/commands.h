@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The buddycheck command's subcommands. Each returns the process exit code:
 // 0 ok, 1 a finding (an invariant or oracle violated), 2 bad input or usage.
 #pragma once
@@ -19,7 +20,8 @@ struct Common {
 int cmd_replay(const Common& c);
 int cmd_explain(const Common& c);
 // twice: run the trace a second time and require the same state hash (determinism).
-int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_every, bool twice = false);
+int cmd_run(const std::string& trace_file, unsigned check_every, unsigned full_every,
+            bool twice = false);
 int cmd_minimize(const Common& c, const std::string& out, const std::string& fuzzer);
 int cmd_gtest(const Common& c, const std::string& name);
 int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_trace,

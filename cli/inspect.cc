@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `buddycheck gfp` and `buddycheck dump`: looking at masks and machines.
 #include <cstdio>
 
@@ -11,7 +12,8 @@ namespace buddycheck::cli {
 
 using namespace pagealloc;
 
-int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_trace, const std::string& task_text) {
+int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_trace,
+            const std::string& task_text) {
   std::string error;
   size_t col = 0;
   std::optional<gfp_t> g = parse_gfp(mask, &error, &col);
@@ -56,15 +58,23 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
     if (!names[i].composite && (gfp & names[i].value))
       std::printf("  %-22s %#9x  %s\n", std::string(names[i].name).c_str(), names[i].value,
                   std::string(names[i].doc).c_str());
-  if (gfp & ~__GFP_BITS_MASK) std::printf("  unknown bits %#x (outside __GFP_BITS_MASK)\n", gfp & ~__GFP_BITS_MASK);
+  if (gfp & ~__GFP_BITS_MASK)
+    std::printf("  unknown bits %#x (outside __GFP_BITS_MASK)\n", gfp & ~__GFP_BITS_MASK);
   auto zone = gfp_zone(gfp);
-  std::printf("zone:         %s\n", zone ? fmt::format("{} (gfp_zone: highest zone index {})", zone_name(*zone), static_cast<int>(*zone)).c_str()
-                                         : "BAD: a GFP_ZONE_BAD combination (VM_BUG_ON in gfp_zone)");
+  std::printf("zone:         %s\n",
+              zone ? fmt::format("{} (gfp_zone: highest zone index {})", zone_name(*zone),
+                                 static_cast<int>(*zone))
+                         .c_str()
+                   : "BAD: a GFP_ZONE_BAD combination (VM_BUG_ON in gfp_zone)");
   auto mt = gfp_migratetype(gfp, config.mobility_grouping);
-  std::printf("migratetype:  %s\n", mt ? migratetype_name(*mt) : "garbage: __GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON)");
-  std::printf("zonelist:     %s\n", gfp_zonelist(gfp) == ZONELIST_FALLBACK ? "ZONELIST_FALLBACK" : "ZONELIST_NOFALLBACK (__GFP_THISNODE)");
+  std::printf("migratetype:  %s\n",
+              mt ? migratetype_name(*mt) : "garbage: __GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON)");
+  std::printf("zonelist:     %s\n", gfp_zonelist(gfp) == ZONELIST_FALLBACK
+                                        ? "ZONELIST_FALLBACK"
+                                        : "ZONELIST_NOFALLBACK (__GFP_THISNODE)");
   gfp_t eff = current_gfp_context(gfp, task);
-  if (eff != gfp) std::printf("effective:    %s (current_gfp_context)\n", gfp_to_string(eff).c_str());
+  if (eff != gfp)
+    std::printf("effective:    %s (current_gfp_context)\n", gfp_to_string(eff).c_str());
   if (zone && mt) {
     const Zonelist zl = m.zonelist(config.node_of_cpu(0), gfp_zonelist(eff));
     size_t pref = Machine::first_zones_zonelist(zl, 0, *zone, nullptr);
@@ -73,10 +83,14 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
                     m.alloc_flags_nofragment(pz, eff);
     std::printf("fast path:    %s   (preferred zone %s)\n", alloc_flags_to_string(fast).c_str(),
                 pz ? fmt::format("Node {} {}", pz->node, zone_name(pz->type)).c_str() : "none");
-    std::printf("slow path:    %s   (order %u)\n",
-                alloc_flags_to_string(gfp_to_alloc_flags(eff, order, task, config.mobility_grouping)).c_str(), order);
+    std::printf(
+        "slow path:    %s   (order %u)\n",
+        alloc_flags_to_string(gfp_to_alloc_flags(eff, order, task, config.mobility_grouping))
+            .c_str(),
+        order);
     unsigned reserve = gfp_pfmemalloc_flags(eff, task);
-    std::printf("reserves:     %s\n", reserve ? alloc_flags_to_string(reserve).c_str() : "none (no reserve escalation)");
+    std::printf("reserves:     %s\n",
+                reserve ? alloc_flags_to_string(reserve).c_str() : "none (no reserve escalation)");
   }
   AllocRequest req;
   req.gfp = gfp;
@@ -84,13 +98,18 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
   req.task = task;
   AllocResult v = m.check_request(req, nullptr);
   if (v.status == AllocStatus::Error) std::printf("verdict:      refused: %s\n", v.detail.c_str());
-  else std::printf("verdict:      accepted%s\n", v.warnings ? fmt::format(" with warnings {:#x}", v.warnings).c_str() : "");
+  else
+    std::printf("verdict:      accepted%s\n",
+                v.warnings ? fmt::format(" with warnings {:#x}", v.warnings).c_str() : "");
   return v.status == AllocStatus::Error ? kExitBadInput : kExitOk;
 }
 
 int cmd_dump(const std::string& trace_file, const std::string& what) {
-  if (what != "all" && what != "buddyinfo" && what != "pagetypeinfo" && what != "zoneinfo" && what != "directmap") {
-    std::fprintf(stderr, "--what: '%s' is not buddyinfo, pagetypeinfo, zoneinfo, directmap or all\n", what.c_str());
+  if (what != "all" && what != "buddyinfo" && what != "pagetypeinfo" && what != "zoneinfo" &&
+      what != "directmap") {
+    std::fprintf(stderr,
+                 "--what: '%s' is not buddyinfo, pagetypeinfo, zoneinfo, directmap or all\n",
+                 what.c_str());
     return kExitBadInput;
   }
   ParseResult p = load_trace_file(trace_file);
@@ -113,27 +132,34 @@ int cmd_dump(const std::string& trace_file, const std::string& what) {
     }
   }
   const Machine& m = r.machine();
-  if (what == "all" || what == "buddyinfo") std::printf("/proc/buddyinfo:\n%s\n", m.buddyinfo().c_str());
-  if (what == "all" || what == "pagetypeinfo") std::printf("/proc/pagetypeinfo:\n%s\n", m.pagetypeinfo().c_str());
-  if (what == "all" || what == "zoneinfo") std::printf("/proc/zoneinfo:\n%s\n", m.zoneinfo().c_str());
+  if (what == "all" || what == "buddyinfo")
+    std::printf("/proc/buddyinfo:\n%s\n", m.buddyinfo().c_str());
+  if (what == "all" || what == "pagetypeinfo")
+    std::printf("/proc/pagetypeinfo:\n%s\n", m.pagetypeinfo().c_str());
+  if (what == "all" || what == "zoneinfo")
+    std::printf("/proc/zoneinfo:\n%s\n", m.zoneinfo().c_str());
   if (what == "all" || what == "directmap") {
     const DirectMapStats& d = m.direct_map().stats();
-    std::printf("direct map:\n  pages absent   %llu\n  1G splits      %llu\n  2M splits      %llu\n"
-                "  TLB flushes    %llu\n  flips          %llu\n  pages unmapped %llu\n  pages mapped   %llu\n",
-                (unsigned long long)m.direct_map().nr_absent(), (unsigned long long)d.splits_1g,
-                (unsigned long long)d.splits_2m, (unsigned long long)d.tlb_flushes, (unsigned long long)d.flips,
-                (unsigned long long)d.pages_unmapped, (unsigned long long)d.pages_mapped);
+    std::printf(
+        "direct map:\n  pages absent   %llu\n  1G splits      %llu\n  2M splits      %llu\n"
+        "  TLB flushes    %llu\n  flips          %llu\n  pages unmapped %llu\n  pages mapped   "
+        "%llu\n",
+        (unsigned long long)m.direct_map().nr_absent(), (unsigned long long)d.splits_1g,
+        (unsigned long long)d.splits_2m, (unsigned long long)d.tlb_flushes,
+        (unsigned long long)d.flips, (unsigned long long)d.pages_unmapped,
+        (unsigned long long)d.pages_mapped);
     for (unsigned z = 0; z < m.nr_zones(); z++) {
       const Zone& zone = m.zone(z);
       if (!zone.populated()) continue;
       uint64_t unmapped = 0, blocks = 0;
-      for (Pfn pfn = zone.zone_start_pfn; pfn < zone.zone_end_pfn(); pfn += m.pageblock_nr_pages()) {
+      for (Pfn pfn = zone.zone_start_pfn; pfn < zone.zone_end_pfn();
+           pfn += m.pageblock_nr_pages()) {
         if (m.page_zone_id(pfn) != static_cast<int>(z)) continue;
         blocks++;
         unmapped += m.pageblock_unmapped(pfn);
       }
-      std::printf("  Node %d, zone %8s: %llu of %llu pageblocks unmapped\n", zone.node, zone_name(zone.type),
-                  (unsigned long long)unmapped, (unsigned long long)blocks);
+      std::printf("  Node %d, zone %8s: %llu of %llu pageblocks unmapped\n", zone.node,
+                  zone_name(zone.type), (unsigned long long)unmapped, (unsigned long long)blocks);
     }
   }
   return rc;

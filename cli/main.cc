@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // buddycheck: replay, explain, minimize and turn into tests the inputs the fuzzers
 // find; run and dump text traces; decode gfp masks; check flag-sanitization rules.
 #include <CLI/CLI.hpp>
@@ -13,10 +14,12 @@ int main(int argc, char** argv) {
   Common common;
   auto add_file = [&](CLI::App* sub) {
     sub->add_option("FILE", common.file, "a fuzz input, crash file or text trace")->required();
-    sub->add_option("--target", common.target, "ops | alloc_flags | zonelist | trace (default: from the path)");
+    sub->add_option("--target", common.target,
+                    "ops | alloc_flags | zonelist | trace (default: from the path)");
   };
 
-  CLI::App* replay = app.add_subcommand("replay", "decode any target's input, print its trace, run every oracle");
+  CLI::App* replay =
+      app.add_subcommand("replay", "decode any target's input, print its trace, run every oracle");
   add_file(replay);
   CLI::App* explain = app.add_subcommand("explain", "print a fuzz input as a text trace");
   add_file(explain);
@@ -26,39 +29,49 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "run a text trace with every oracle");
   run->add_option("TRACE", trace_file, "text trace")->required();
   run->add_option("--check-every", check_every, "incremental checks every N ops (0: never)");
-  run->add_option("--full-every", full_every, "full checks every N ops (0: at `check` ops and the end)");
+  run->add_option("--full-every", full_every,
+                  "full checks every N ops (0: at `check` ops and the end)");
   bool twice = false;
-  run->add_flag("--twice", twice, "run the trace again on a new machine and require the same state hash");
+  run->add_flag("--twice", twice,
+                "run the trace again on a new machine and require the same state hash");
 
   std::string out, fuzzer;
-  CLI::App* minimize = app.add_subcommand("minimize", "shrink a failing input; write the minimal trace");
+  CLI::App* minimize =
+      app.add_subcommand("minimize", "shrink a failing input; write the minimal trace");
   add_file(minimize);
-  minimize->add_option("-o,--output", out, "where to write the minimal trace (default: FILE.min.trace)");
-  minimize->add_option("--fuzzer", fuzzer, "also run this libFuzzer binary's -minimize_crash for the bytes");
+  minimize->add_option("-o,--output", out,
+                       "where to write the minimal trace (default: FILE.min.trace)");
+  minimize->add_option("--fuzzer", fuzzer,
+                       "also run this libFuzzer binary's -minimize_crash for the bytes");
 
   std::string test_name;
-  CLI::App* gtest = app.add_subcommand("gtest", "print a self-contained GoogleTest regression test");
+  CLI::App* gtest =
+      app.add_subcommand("gtest", "print a self-contained GoogleTest regression test");
   add_file(gtest);
   gtest->add_option("--name", test_name, "test name (default: from the file name)");
 
   std::string mask, machine, task;
   unsigned order = 0;
-  CLI::App* gfp = app.add_subcommand("gfp", "decode a gfp mask: flags, zone, migratetype, zonelist, alloc_flags");
+  CLI::App* gfp = app.add_subcommand(
+      "gfp", "decode a gfp mask: flags, zone, migratetype, zonelist, alloc_flags");
   gfp->add_option("MASK", mask, "hex or names, e.g. 0xcc0 or GFP_KERNEL|__GFP_ZERO")->required();
   gfp->add_option("--order", order, "order for the slow-path flags (default 0)");
   gfp->add_option("--machine", machine, "text trace whose machine computes the fast-path flags");
   gfp->add_option("--task", task, "task state, e.g. pf_memalloc|oom_victim");
 
   std::string what = "all";
-  CLI::App* dump = app.add_subcommand("dump", "/proc dumps (and direct-map figures) after running a trace");
+  CLI::App* dump =
+      app.add_subcommand("dump", "/proc dumps (and direct-map figures) after running a trace");
   dump->add_option("TRACE", trace_file, "text trace")->required();
   dump->add_option("--what", what, "buddyinfo | pagetypeinfo | zoneinfo | directmap | all");
 
   std::string rules_file = "rules/alloc_flags.rules", proposal;
   CLI::App* sanitize = app.add_subcommand(
-      "sanitize-check", "check sanitize_alloc_flags() against a rule table for every input (docs/rules.md)");
+      "sanitize-check",
+      "check sanitize_alloc_flags() against a rule table for every input (docs/rules.md)");
   sanitize->add_option("RULES", rules_file, "rule file (default: rules/alloc_flags.rules)");
-  sanitize->add_option("--diff", proposal, "print which inputs a proposed rule file decides differently");
+  sanitize->add_option("--diff", proposal,
+                       "print which inputs a proposed rule file decides differently");
 
   try {
     app.parse(argc, argv);

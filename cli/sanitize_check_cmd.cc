@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `buddycheck sanitize-check [RULES] [--diff PROPOSAL]`: the exhaustive check of the
 // flag-sanitization rule table against alloc/ (docs/rules.md), or the inputs a proposed
 // table decides differently.

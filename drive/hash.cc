@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // machine_hash(): a digest of everything observable, for determinism checks (the same
 // trace run twice, or in the gcc and clang builds, gives the same hash).
 #include "drive/runner.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shared op vocabulary (generated from ops.def) and the Trace: a machine config
 // plus an op list. Every input (fuzz bytes, RapidCheck commands, text traces) becomes
 // a Trace; the runner applies it.

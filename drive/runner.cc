@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The runner: one op at a time, then the oracles. Hooks (reclaim, compaction, OOM)
 // free allocations through the runner so the shadow and the reference stay in step.
 #include "drive/runner.h"
@@ -6,13 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "drive/trace.h"
 #include "oracles/checks.h"
 #include "oracles/cold.h"
 #include "oracles/flags_check.h"
 #include "oracles/invariants.h"
-#include "oracles/zonelist_ref.h"
 #include "oracles/report.h"
-#include "drive/trace.h"
+#include "oracles/zonelist_ref.h"
 
 namespace buddycheck {
 
@@ -73,7 +74,8 @@ Runner::Runner(Config config, RunOptions options)
       reclaimable_.assign(m.nr_zones(), 0);
       for (uint32_t id : live_) {
         const AllocRecord& r = shadow_.record(id);
-        if (!r.dm_changed && r.zone < reclaimable_.size()) reclaimable_[r.zone] += uint64_t{1} << r.order;
+        if (!r.dm_changed && r.zone < reclaimable_.size())
+          reclaimable_[r.zone] += uint64_t{1} << r.order;
       }
       reclaimable_stale_ = false;
     }
@@ -133,12 +135,15 @@ uint64_t Runner::hook_free(uint32_t id) {
     if (auto f = shadow_.verify_paint(machine_, id)) hook_finding_ = f;
   Pfn pfn = rec.pfn;
   unsigned order = rec.order;
-  FreeResult fr = rec.frozen ? machine_.free_frozen_pages(pfn, order) : machine_.free_pages(pfn, order);
+  FreeResult fr =
+      rec.frozen ? machine_.free_frozen_pages(pfn, order) : machine_.free_pages(pfn, order);
   if (!fr.ok()) {
     if (!hook_finding_)
-      hook_finding_ = check_finding(Check::ShadowFreeRefused,
-                                    fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused during reclaim", id, pfn, order),
-                                    "free accepted", fr.report, {pfn}, machine_.page_zone_id(pfn));
+      hook_finding_ = check_finding(
+          Check::ShadowFreeRefused,
+          fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused during reclaim", id,
+                      pfn, order),
+          "free accepted", fr.report, {pfn}, machine_.page_zone_id(pfn));
     return 0;
   }
   reference_.on_free(id, pfn, order);
@@ -160,14 +165,16 @@ StepResult Runner::do_alloc(const Op& op) {
     // The flag machinery on its own: slow-path translation and sanitizer properties.
     const bool grouping = m.config().mobility_grouping;
     f = check_slow_flags(req.gfp, req.order, req.task, grouping);
-    if (!f && ctx) f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping);
+    if (!f && ctx)
+      f = check_sanitizer(*ctx, current_gfp_context(req.gfp, req.task), req.order, grouping);
     if (f) return found(f);
   }
   PreState& pre = pre_;
   shadow_.snapshot(m, pre);
   hook_freed_pages_ = 0;
-  AllocResult r = ctx ? m.alloc_pages_context(req, ctx)
-                  : op.frozen ? m.alloc_frozen_pages(req) : m.alloc_pages(req);
+  AllocResult r = ctx         ? m.alloc_pages_context(req, ctx)
+                  : op.frozen ? m.alloc_frozen_pages(req)
+                              : m.alloc_pages(req);
   const bool frozen = ctx || op.frozen;
   if (hook_finding_) return found(hook_finding_);
   // The spec's view of the request, asked once for every judgement below.
@@ -180,8 +187,7 @@ StepResult Runner::do_alloc(const Op& op) {
         eligibility(m, req, ctx, &why);
         return shadow_.judge_validity(req, ctx, r, e, why);
       });
-    else
-      f = shadow_.judge_validity(req, ctx, r, e, {});
+    else f = shadow_.judge_validity(req, ctx, r, e, {});
     if (f) return found(f);
   }
   switch (r.status) {
@@ -201,7 +207,9 @@ StepResult Runner::do_alloc(const Op& op) {
       break;
     case AllocStatus::Loops:
       if (options_.log)
-        cold([&] { log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail); });
+        cold([&] {
+          log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail);
+        });
       break;
     case AllocStatus::Error:
       break;
@@ -245,7 +253,8 @@ StepResult Runner::do_bulk(const Op& op) {
     r.from_pcp = b.used_fallback ? b.fallback_from_pcp : true;
     uint32_t id = next_id();
     if (options_.reference) f = reference_.on_alloc(id, pfn, 0);
-    const std::optional<Finding> sf = shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
+    const std::optional<Finding> sf =
+        shadow_.on_alloc(m, id, page_req, nullptr, false, r, pre, page_e);
     add_live(id);
     if (f) return found(f);
     if (sf && options_.shadow) return found(sf);
@@ -266,28 +275,35 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
   Pfn pfn = rec.pfn;
   unsigned order = rec.order;
   uint64_t gen = m.generation();
-  FreeResult fr = rec.frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
+  FreeResult fr =
+      rec.frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
   if (rec.dm_changed) {
     // The owner changed the direct map and did not restore it: a bad free.
     if (fr.ok())
       return cold([&] {
         return found(check_finding(Check::ShadowBadFreeAccepted,
-                                   fmt::format("free of pfn {:#x} order {} accepted although its direct map was changed and not restored", pfn, order),
-                                   "bad_page: direct map not restored", "freed", {pfn}, m.page_zone_id(pfn)));
+                                   fmt::format("free of pfn {:#x} order {} accepted although its "
+                                               "direct map was changed and not restored",
+                                               pfn, order),
+                                   "bad_page: direct map not restored", "freed", {pfn},
+                                   m.page_zone_id(pfn)));
       });
     if (m.generation() != gen)
       return cold([&] {
         return found(check_finding(Check::ShadowBadFreeChanged, "refused free changed the machine",
-                                   "no state change", "generation changed", {pfn}, m.page_zone_id(pfn)));
+                                   "no state change", "generation changed", {pfn},
+                                   m.page_zone_id(pfn)));
       });
-    if (options_.log) log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
+    if (options_.log)
+      log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
     return {};
   }
   if (!fr.ok())
     return cold([&] {
-      return found(check_finding(Check::ShadowFreeRefused,
-                                 fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused", id, pfn, order),
-                                 "free accepted", fr.report, {pfn}, m.page_zone_id(pfn)));
+      return found(check_finding(
+          Check::ShadowFreeRefused,
+          fmt::format("legal free of allocation {} (pfn {:#x} order {}) refused", id, pfn, order),
+          "free accepted", fr.report, {pfn}, m.page_zone_id(pfn)));
     });
   reference_.on_free(id, pfn, order);
   shadow_.on_free(id);
@@ -328,8 +344,9 @@ StepResult Runner::do_bad_free(const Op& op) {
       } else if (op.bad == BadFreeKind::tail) {
         if (rec.order == 0) {
           if (options_.log)
-            log_ += fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
-                                ops_.size() - 1, op.id);
+            log_ +=
+                fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
+                            ops_.size() - 1, op.id);
           return {};
         }
         pfn += 1, order = 0;
@@ -341,15 +358,17 @@ StepResult Runner::do_bad_free(const Op& op) {
     case BadFreeKind::foreign:
       if (reference_.is_allocation(op.pfn, 0)) {
         if (options_.log)
-          log_ += fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
-                              ops_.size() - 1, op.pfn);
+          log_ +=
+              fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
+                          ops_.size() - 1, op.pfn);
         return {};
       }
       pfn = op.pfn, order = 0, frozen = false;
       break;
   }
   uint64_t gen = m.generation();
-  FreeResult fr = frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
+  FreeResult fr =
+      frozen ? m.free_frozen_pages(pfn, order, op.cpu) : m.free_pages(pfn, order, op.cpu);
   int zone = m.pfn_in_memmap(pfn) ? m.page_zone_id(pfn) : -1;
   if (fr.ok())
     return cold([&] {
@@ -361,7 +380,8 @@ StepResult Runner::do_bad_free(const Op& op) {
   if (m.generation() != gen)
     return cold([&] {
       return found(check_finding(Check::ShadowBadFreeChanged,
-                                 fmt::format("refused free ({}) of pfn {:#x} changed the machine", bad_free_name(op.bad), pfn),
+                                 fmt::format("refused free ({}) of pfn {:#x} changed the machine",
+                                             bad_free_name(op.bad), pfn),
                                  "no state change", "generation changed", {pfn}, zone));
     });
   return {};
@@ -372,27 +392,39 @@ StepResult Runner::do_sysctl(const Op& op) {
   const unsigned v = op.value > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(op.value);
   bool ok = true;
   switch (op.key) {
-    case SysctlKey::min_free_kbytes: ok = op.value <= INT32_MAX && m.set_min_free_kbytes(v); break;
-    case SysctlKey::watermark_scale_factor: ok = m.set_watermark_scale_factor(v); break;
-    case SysctlKey::watermark_boost_factor: ok = op.value <= INT32_MAX && m.set_watermark_boost_factor(v); break;
-    case SysctlKey::lowmem_reserve_ratio: ok = m.set_lowmem_reserve_ratio(op.ratio); break;
+    case SysctlKey::min_free_kbytes:
+      ok = op.value <= INT32_MAX && m.set_min_free_kbytes(v);
+      break;
+    case SysctlKey::watermark_scale_factor:
+      ok = m.set_watermark_scale_factor(v);
+      break;
+    case SysctlKey::watermark_boost_factor:
+      ok = op.value <= INT32_MAX && m.set_watermark_boost_factor(v);
+      break;
+    case SysctlKey::lowmem_reserve_ratio:
+      ok = m.set_lowmem_reserve_ratio(op.ratio);
+      break;
     case SysctlKey::percpu_pagelist_high_fraction:
       ok = op.value <= INT32_MAX && m.set_percpu_pagelist_high_fraction(v);
       break;
   }
-  if (!ok) return errf("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key), op.value);
+  if (!ok)
+    return errf("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key),
+                op.value);
   return {};
 }
 
 StepResult Runner::do_dm_set(const Op& op) {
-  if (op.id >= next_id() || live_pos_[op.id] < 0) return errf("id {} is not a live allocation", op.id);
+  if (op.id >= next_id() || live_pos_[op.id] < 0)
+    return errf("id {} is not a live allocation", op.id);
   uint32_t id = static_cast<uint32_t>(op.id);
   const AllocRecord& rec = shadow_.record(id);
   if (!machine_.owner_set_direct_map(rec.pfn, rec.order, op.present))
     return cold([&] {
-      return found(check_finding(Check::ShadowFreeRefused,
-                                 fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
-                                 "accepted", "refused", {rec.pfn}, rec.zone));
+      return found(check_finding(
+          Check::ShadowFreeRefused,
+          fmt::format("set_direct_map on live allocation {} (pfn {:#x}) refused", id, rec.pfn),
+          "accepted", "refused", {rec.pfn}, rec.zone));
     });
   shadow_.on_dm_set(id, op.present);
   reclaimable_stale_ = true;
@@ -415,15 +447,22 @@ StepResult Runner::step(const Op& op) {
 StepResult Runner::dispatch(const Op& op, bool& force_full) {
   Machine& m = machine_;
   switch (op.kind) {
-    case OpKind::Alloc: return do_alloc(op);
-    case OpKind::AllocBulk: return do_bulk(op);
+    case OpKind::Alloc:
+      return do_alloc(op);
+    case OpKind::AllocBulk:
+      return do_bulk(op);
     case OpKind::Free:
       if (op.id > UINT32_MAX) return errf("id {} out of range", op.id);
       return do_free(op, static_cast<uint32_t>(op.id));
-    case OpKind::BadFree: return do_bad_free(op);
-    case OpKind::Sysctl: return do_sysctl(op);
-    case OpKind::Hooks: hooks_ = op.hooks; break;
-    case OpKind::DmSet: return do_dm_set(op);
+    case OpKind::BadFree:
+      return do_bad_free(op);
+    case OpKind::Sysctl:
+      return do_sysctl(op);
+    case OpKind::Hooks:
+      hooks_ = op.hooks;
+      break;
+    case OpKind::DmSet:
+      return do_dm_set(op);
     case OpKind::Drain:
       if (op.zone >= static_cast<int>(m.nr_zones())) return errf("zone {} does not exist", op.zone);
       if (op.all) {
@@ -434,14 +473,17 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
       }
       break;
     case OpKind::Kswapd:
-      if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes())) return errf("node {} does not exist", op.node);
+      if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes()))
+        return errf("node {} does not exist", op.node);
       m.kswapd_balance(op.node);
       break;
     case OpKind::DecayPcp:
       if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
       m.decay_pcp_high(op.cpu);
       break;
-    case OpKind::Check: force_full = true; break;
+    case OpKind::Check:
+      force_full = true;
+      break;
     case OpKind::Dump:
       cold([&] {  // rare, and its text temporaries stay out of this frame
         // Printed even without a log: the dumps are alloc/ code under test.
@@ -498,7 +540,8 @@ std::string Runner::report(const Finding& f, const std::string& replay_command) 
   return render_report(f, machine_, op_line, print_trace(trace()), replay_command);
 }
 
-RunResult run_trace(const Trace& trace, const RunOptions& options, const std::string& replay_command) {
+RunResult run_trace(const Trace& trace, const RunOptions& options,
+                    const std::string& replay_command) {
   return run_trace(Trace(trace), options, replay_command);
 }
 

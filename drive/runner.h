@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The runner: applies ops to a Machine and asks the oracles after each one. One runner
 // serves every way in: text traces, fuzz decoders (which build ops against the live
 // set as they go) and RapidCheck commands. Deterministic.
@@ -10,8 +11,8 @@
 #include <vector>
 
 #include "alloc/machine.h"
-#include "oracles/finding.h"
 #include "drive/ops.h"
+#include "oracles/finding.h"
 #include "oracles/reference.h"
 #include "oracles/shadow.h"
 
@@ -112,9 +113,9 @@ class Runner {
   HookSpec hooks_;
   std::string log_;
   int64_t hook_freed_pages_ = 0;
-  uint32_t victim_scan_ = 0;             // no live allocation has a smaller id
-  std::vector<uint64_t> reclaimable_;    // per zone: pages reclaim could free
-  bool reclaimable_stale_ = true;        // the live set changed since reclaimable_
+  uint32_t victim_scan_ = 0;           // no live allocation has a smaller id
+  std::vector<uint64_t> reclaimable_;  // per zone: pages reclaim could free
+  bool reclaimable_stale_ = true;      // the live set changed since reclaimable_
   std::optional<Finding> hook_finding_;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "drive/shrink.h"
 
 #include <map>
@@ -53,7 +54,8 @@ Outcome run_subset(const Trace& t, const std::vector<std::pair<size_t, uint32_t>
 
 }  // namespace
 
-std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& options, size_t max_runs) {
+std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& options,
+                                         size_t max_runs) {
   // Which op (and which page of it) created each allocation id in the original run.
   std::vector<std::pair<size_t, uint32_t>> creator;
   {

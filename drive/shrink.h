@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shrinking a failing trace: remove ops (delta debugging) while the run still ends in
 // a finding with the same ID. Allocation ids are renumbered as ops disappear: an op that
 // names an allocation refers to the op that created it, not to a number.
@@ -11,9 +12,9 @@
 namespace buddycheck {
 
 struct ShrinkResult {
-  Trace trace;       // minimal trace (ops up to and including the failing one)
-  Finding finding;   // the finding the minimal trace produces
-  size_t runs = 0;   // candidate runs tried
+  Trace trace;      // minimal trace (ops up to and including the failing one)
+  Finding finding;  // the finding the minimal trace produces
+  size_t runs = 0;  // candidate runs tried
 };
 
 // nullopt when `t` produces no finding. `max_runs` bounds the work.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The text trace format: printing (canonical), errors and file loading. The parser
 // lives in trace_parse.cc; the spellings both share are in trace_tables.h.
 #include "drive/trace.h"
@@ -87,10 +88,8 @@ void put_cpu_list(Text& out, const std::vector<int>& cpu_node, int node) {
 }
 
 void put_mask(Text& out, const Nodemask& m) {
-  if (m.empty())
-    out << "none";
-  else
-    out << nodemask_to_string(m);
+  if (m.empty()) out << "none";
+  else out << nodemask_to_string(m);
 }
 
 void put_task(Text& out, uint32_t bits) {
@@ -226,10 +225,8 @@ void put_value(Text& out, const Op& op, uint32_t bit) {
       out << sysctl_name(op.key);
       return;
     case F_VALUE:
-      if (op.key == SysctlKey::lowmem_reserve_ratio)
-        out.join(op.ratio, ',');
-      else
-        out << op.value;
+      if (op.key == SysctlKey::lowmem_reserve_ratio) out.join(op.ratio, ',');
+      else out << op.value;
       return;
     case F_RECLAIM:
       out << op.hooks.reclaim;
@@ -278,23 +275,22 @@ void put_op(Text& out, const Op& op) {
 void put_config(Text& out, const Config& c) {
   out << "config max_order=" << c.max_page_order << " pageblock_order=" << c.pageblock_order
       << " mobility=" << (c.mobility_grouping ? "on" : "off") << " min_free_kbytes=";
-  if (c.min_free_kbytes)
-    out << *c.min_free_kbytes;
-  else
-    out << "auto";
+  if (c.min_free_kbytes) out << *c.min_free_kbytes;
+  else out << "auto";
   out << " watermark_scale_factor=" << c.watermark_scale_factor
       << " watermark_boost_factor=" << c.watermark_boost_factor << " lowmem_reserve_ratio=";
   out.join(c.lowmem_reserve_ratio, ',');
   out << " percpu_pagelist_high_fraction=" << c.percpu_pagelist_high_fraction
-      << " page_bytes=" << c.page_bytes << " direct_map=" << enum_name(kDirectMapNames, c.direct_map_level)
+      << " page_bytes=" << c.page_bytes
+      << " direct_map=" << enum_name(kDirectMapNames, c.direct_map_level)
       << " can_set_direct_map=" << yes_no(c.can_set_direct_map) << '\n';
   for (size_t n = 0; n < c.nodes.size(); n++) {
     const NodeConfig& node = c.nodes[n];
     out << "node " << n;
     // No cpus= anywhere is the Config default (one CPU on node 0), so omit when empty.
     put_cpu_list(out, c.cpu_node, static_cast<int>(n));
-    out << " private=" << yes_no(node.memory_private) << " initiator=" << yes_no(node.generic_initiator)
-        << '\n';
+    out << " private=" << yes_no(node.memory_private)
+        << " initiator=" << yes_no(node.generic_initiator) << '\n';
     for (const ZoneConfig& z : node.zones) {
       out << "zone " << n << ' ' << (z.type < MAX_NR_ZONES ? zone_name(z.type) : "?")
           << " start=" << Hex{z.start_pfn} << " pages=" << z.pages;
@@ -359,7 +355,8 @@ ParseResult load_trace_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ParseResult r;
-    r.error = TraceError{path, 0, 0, fmt::format("cannot open trace file: {}", std::strerror(errno))};
+    r.error =
+        TraceError{path, 0, 0, fmt::format("cannot open trace file: {}", std::strerror(errno))};
     return r;
   }
   std::ostringstream ss;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The text trace format: line-oriented, '#' comments, a version header, the machine
 // config first, then one op per line in kernel spelling. Example:
 //
@@ -43,7 +44,7 @@ struct ParseResult {
 ParseResult parse_trace(std::string_view text, std::string_view filename = "<trace>");
 std::string print_trace(const Trace& t);
 std::string print_config(const Config& c);  // the config lines only
-std::string print_op(const Op& op);          // one op line, no newline
+std::string print_op(const Op& op);         // one op line, no newline
 
 // Reads a file and parses it; unreadable files give a TraceError with line 0.
 ParseResult load_trace_file(const std::string& path);

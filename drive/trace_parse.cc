@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The text trace parser (format: trace.h). One pass, line by line; the first problem
 // stops it with a TraceError naming line, column, what is wrong and what was expected.
 // It must never crash or throw on any byte sequence: the trace fuzzer feeds it garbage.
@@ -27,13 +28,12 @@ ParseResult Parser::run() {
     p = nl + 1;
   }
   if (ok && sec_ == kWantHeader)
-    ok = fail_at(1, 1, fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
+    ok = fail_at(1, 1,
+                 fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
   if (ok && sec_ != kOps) ok = finish_config(last_config_line_);
   ParseResult r;
-  if (ok)
-    r.trace = std::move(t_);
-  else
-    r.error = std::move(err_);
+  if (ok) r.trace = std::move(t_);
+  else r.error = std::move(err_);
   return r;
 }
 
@@ -59,15 +59,16 @@ bool Parser::line(const std::vector<Token>& toks) {
 
 bool Parser::header(const std::vector<Token>& toks) {
   if (toks[0].text != kHeader)
-    return fail(toks[0].col, fmt::format("expected the header '{} {}' first, got {}", kHeader, kTraceVersion,
-                                         quote(toks[0].text)));
+    return fail(toks[0].col, fmt::format("expected the header '{} {}' first, got {}", kHeader,
+                                         kTraceVersion, quote(toks[0].text)));
   if (toks.size() < 2)
     return fail(toks[0].col + kHeader.size(),
                 fmt::format("missing version after '{}' (expected {})", kHeader, kTraceVersion));
   uint64_t v = 0;
   if (parse_uint(toks[1].text, UINT32_MAX, &v) != Num::ok || v != kTraceVersion)
-    return fail(toks[1].col, fmt::format("unsupported trace version {} (this buddycheck reads version {})",
-                                         quote(toks[1].text), kTraceVersion));
+    return fail(toks[1].col,
+                fmt::format("unsupported trace version {} (this buddycheck reads version {})",
+                            quote(toks[1].text), kTraceVersion));
   if (toks.size() > 2)
     return fail(toks[2].col, fmt::format("unexpected {} after the header", quote(toks[2].text)));
   sec_ = kConfig;
@@ -77,22 +78,26 @@ bool Parser::header(const std::vector<Token>& toks) {
 
 // Config lines go config, node/zone, distance, cma; all before the first op.
 bool Parser::enter(const Token& word, Section s) {
-  static constexpr std::string_view kSectionName[] = {"header", "config", "node", "distance", "cma", "op"};
+  static constexpr std::string_view kSectionName[] = {"header",   "config", "node",
+                                                      "distance", "cma",    "op"};
   if (sec_ == kOps)
     return fail(
         word.col,
-        fmt::format("'{}' line after the first op (the machine config must come before any op)", word.text));
+        fmt::format("'{}' line after the first op (the machine config must come before any op)",
+                    word.text));
   if (sec_ > s)
-    return fail(word.col, fmt::format("'{}' line after a '{}' line (config lines go in the order config, "
-                                      "node/zone, distance, cma)",
-                                      word.text, kSectionName[sec_]));
+    return fail(word.col,
+                fmt::format("'{}' line after a '{}' line (config lines go in the order config, "
+                            "node/zone, distance, cma)",
+                            word.text, kSectionName[sec_]));
   sec_ = s;
   return true;
 }
 
 bool Parser::config_line(const std::vector<Token>& toks) {
   if (sec_ != kOps && config_line_)
-    return fail(toks[0].col, fmt::format("second 'config' line (the first is on line {})", config_line_));
+    return fail(toks[0].col,
+                fmt::format("second 'config' line (the first is on line {})", config_line_));
   if (!enter(toks[0], kConfig)) return false;
   config_line_ = line_;
   sec_ = kNodes;  // at most one config line
@@ -105,7 +110,8 @@ bool Parser::config_line(const std::vector<Token>& toks) {
     if (k < 0)
       return fail(kv.key.col, fmt::format("unknown config key {} (keys: {})", quote(kv.key.text),
                                           join_names(kConfigKeys)));
-    if (seen & (1u << k)) return fail(kv.key.col, fmt::format("duplicate config key '{}'", kv.key.text));
+    if (seen & (1u << k))
+      return fail(kv.key.col, fmt::format("duplicate config key '{}'", kv.key.text));
     seen |= 1u << k;
     const std::string_view key = kv.key.text;
     const Token& v = kv.value;
@@ -165,8 +171,9 @@ bool Parser::node_line(const std::vector<Token>& toks) {
   uint64_t id = 0;
   if (!uint_value(toks[1], "node", kMaxNodes - 1, &id)) return false;
   if (id != t_.config.nodes.size())
-    return fail(toks[1].col, fmt::format("node {} out of order: expected node {} (node ids go 0, 1, 2, ...)",
-                                         id, t_.config.nodes.size()));
+    return fail(toks[1].col,
+                fmt::format("node {} out of order: expected node {} (node ids go 0, 1, 2, ...)", id,
+                            t_.config.nodes.size()));
   NodeConfig n;
   uint32_t seen = 0;
   for (size_t i = 2; i < toks.size(); i++) {
@@ -174,9 +181,10 @@ bool Parser::node_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kNodeKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col,
-                  fmt::format("unknown node key {} (keys: {})", quote(kv.key.text), join_names(kNodeKeys)));
-    if (seen & (1u << k)) return fail(kv.key.col, fmt::format("duplicate node key '{}'", kv.key.text));
+      return fail(kv.key.col, fmt::format("unknown node key {} (keys: {})", quote(kv.key.text),
+                                          join_names(kNodeKeys)));
+    if (seen & (1u << k))
+      return fail(kv.key.col, fmt::format("duplicate node key '{}'", kv.key.text));
     seen |= 1u << k;
     bool ok = k == 0   ? cpus_value(kv.value, static_cast<int>(id))
               : k == 1 ? bool_value(kv.value, kv.key.text, &n.memory_private)
@@ -197,9 +205,10 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
   const size_t cur = t_.config.nodes.size() - 1;
   if (!uint_value(toks[1], "zone node", kMaxNodes - 1, &nid)) return false;
   if (nid != cur)
-    return fail(toks[1].col, fmt::format("zone for node {} follows the line of node {} (zone lines go right "
-                                         "after their node line)",
-                                         nid, cur));
+    return fail(toks[1].col,
+                fmt::format("zone for node {} follows the line of node {} (zone lines go right "
+                            "after their node line)",
+                            nid, cur));
   int type = 0;
   if (!name_value(toks[2], "zone type", kZoneTypes, &type)) return false;
   ZoneConfig z;
@@ -210,9 +219,10 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kZoneKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col,
-                  fmt::format("unknown zone key {} (keys: {})", quote(kv.key.text), join_names(kZoneKeys)));
-    if (seen & (1u << k)) return fail(kv.key.col, fmt::format("duplicate zone key '{}'", kv.key.text));
+      return fail(kv.key.col, fmt::format("unknown zone key {} (keys: {})", quote(kv.key.text),
+                                          join_names(kZoneKeys)));
+    if (seen & (1u << k))
+      return fail(kv.key.col, fmt::format("duplicate zone key '{}'", kv.key.text));
     seen |= 1u << k;
     bool ok = k == 0   ? uint_value(kv.value, "start", UINT64_MAX, &z.start_pfn)
               : k == 1 ? uint_value(kv.value, "pages", UINT64_MAX, &z.pages)
@@ -221,7 +231,8 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
     if (!ok) return false;
   }
   for (int k = 0; k < 2; k++)
-    if (!(seen & (1u << k))) return fail(toks[0].col, fmt::format("zone line needs '{}='", kZoneKeys[k]));
+    if (!(seen & (1u << k)))
+      return fail(toks[0].col, fmt::format("zone line needs '{}='", kZoneKeys[k]));
   t_.config.nodes[cur].zones.push_back(std::move(z));
   return true;
 }
@@ -230,18 +241,21 @@ bool Parser::distance_line(const std::vector<Token>& toks) {
   if (!enter(toks[0], kDistance)) return false;
   const size_t nn = t_.config.nodes.size();
   if (nn == 0) return fail(toks[0].col, "'distance' before any 'node' line");
-  if (toks.size() < 2) return fail(toks[0].col, "expected 'distance FROM D0 D1 ...' (one distance per node)");
+  if (toks.size() < 2)
+    return fail(toks[0].col, "expected 'distance FROM D0 D1 ...' (one distance per node)");
   uint64_t from = 0;
   if (!uint_value(toks[1], "distance row", kMaxNodes - 1, &from)) return false;
   auto& rows = t_.config.distance;
   if (from != rows.size())
-    return fail(toks[1].col, fmt::format("distance row {} out of order: expected row {}", from, rows.size()));
+    return fail(toks[1].col,
+                fmt::format("distance row {} out of order: expected row {}", from, rows.size()));
   if (toks.size() - 2 > nn)
     return fail(toks[2 + nn].col,
                 fmt::format("distance row {} has more than {} entries (one per node)", from, nn));
   if (toks.size() - 2 < nn)
-    return fail(toks[0].col, fmt::format("distance row {} has {} entries, expected {} (one per node)", from,
-                                         toks.size() - 2, nn));
+    return fail(toks[0].col,
+                fmt::format("distance row {} has {} entries, expected {} (one per node)", from,
+                            toks.size() - 2, nn));
   std::vector<unsigned> row(nn);
   for (size_t j = 0; j < nn; j++)
     if (!u32(toks[2 + j], "distance", &row[j])) return false;
@@ -273,11 +287,12 @@ bool Parser::finish_config(size_t at) {
                                c.distance.size(), c.nodes.size()));
   for (int cpu = 0; cpu <= max_cpu_; cpu++)
     if (cpu_node_[cpu] < 0)
-      return fail_at(
-          max_cpu_pos_.first, max_cpu_pos_.second,
-          fmt::format("CPU {} is on no node (CPUs must be numbered 0..{} without gaps)", cpu, max_cpu_));
+      return fail_at(max_cpu_pos_.first, max_cpu_pos_.second,
+                     fmt::format("CPU {} is on no node (CPUs must be numbered 0..{} without gaps)",
+                                 cpu, max_cpu_));
   c.cpu_node.assign(cpu_node_.begin(), cpu_node_.begin() + (max_cpu_ + 1));
-  if (std::string e = validate_config(c); !e.empty()) return fail_at(at, 1, "invalid machine config: " + e);
+  if (std::string e = validate_config(c); !e.empty())
+    return fail_at(at, 1, "invalid machine config: " + e);
   return true;
 }
 
@@ -316,10 +331,12 @@ bool Parser::op_line(const std::vector<Token>& toks) {
   const int k = kOpNames.find(toks[0].text);
   if (k < 0) {
     if (sec_ == kOps)
-      return fail(toks[0].col, fmt::format("unknown op {} (ops: {})", quote(toks[0].text), op_names()));
-    return fail(toks[0].col,
-                fmt::format("unknown line {} (expected config, node, zone, distance, cma or an op: {})",
-                            quote(toks[0].text), op_names()));
+      return fail(toks[0].col,
+                  fmt::format("unknown op {} (ops: {})", quote(toks[0].text), op_names()));
+    return fail(
+        toks[0].col,
+        fmt::format("unknown line {} (expected config, node, zone, distance, cma or an op: {})",
+                    quote(toks[0].text), op_names()));
   }
   const auto kind = static_cast<OpKind>(k);
   if (sec_ != kOps) {
@@ -337,12 +354,13 @@ bool Parser::op_line(const std::vector<Token>& toks) {
     const int fi = kFieldKeys.find(kv.key.text);
     if (fi < 0 || !(info.fields & kFields[fi].bit)) {
       const std::string takes = field_names(info.fields);
-      return fail(kv.key.col, fmt::format("op '{}' does not take {} ({})", info.name, quote(kv.key.text),
-                                          takes.empty() ? "it takes no fields" : "takes: " + takes));
+      return fail(kv.key.col,
+                  fmt::format("op '{}' does not take {} ({})", info.name, quote(kv.key.text),
+                              takes.empty() ? "it takes no fields" : "takes: " + takes));
     }
     if (given_bits & kFields[fi].bit)
-      return fail(kv.key.col,
-                  fmt::format("duplicate '{}' (first given at column {})", kv.key.text, given[fi]->col));
+      return fail(kv.key.col, fmt::format("duplicate '{}' (first given at column {})", kv.key.text,
+                                          given[fi]->col));
     given_bits |= kFields[fi].bit;
     given[fi] = &toks[i];
   }

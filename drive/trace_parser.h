@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Private to the trace parser (trace_parse.cc: lines, trace_values.cc: values): the
 // tokenizer, number and name helpers, and the Parser class both files implement.
 #pragma once
@@ -65,7 +66,8 @@ inline constexpr pagealloc::NameIndex kTaskNames({
 });
 // The first word of a line that is not an op; LineWord indexes kLineWords.
 enum LineWord { kWordConfig, kWordNode, kWordZone, kWordDistance, kWordCma, kWordHeader };
-inline constexpr pagealloc::NameIndex kLineWords({"config", "node", "zone", "distance", "cma", kHeader});
+inline constexpr pagealloc::NameIndex kLineWords({"config", "node", "zone", "distance", "cma",
+                                                  kHeader});
 
 struct KeyValue {
   Token key, value;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Private to the trace parser and printer (trace.cc, trace_parse.cc): the spellings of
 // enum values in the text format, kept in one place so both sides agree.
 #pragma once
@@ -38,8 +39,8 @@ inline constexpr pagealloc::NameIndex kBadFreeNames({
 });
 
 // Indexed by CompactResult.
-inline constexpr pagealloc::NameIndex kCompactNames({"skipped", "deferred", "partial_skipped", "complete",
-                                                     "success"});
+inline constexpr pagealloc::NameIndex kCompactNames({"skipped", "deferred", "partial_skipped",
+                                                     "complete", "success"});
 // Indexed by DumpWhat.
 inline constexpr pagealloc::NameIndex kDumpNames({"buddyinfo", "pagetypeinfo", "zoneinfo", "all"});
 // Indexed by DirectMapLevel.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The trace parser's value spellings: numbers, names, lists, ranges, masks. Each
 // records a positioned error and returns false on bad input; none can overflow.
 #include <fmt/format.h>
@@ -50,8 +51,8 @@ void tokenize(std::string_view line, std::vector<Token>* toks) {
     if (p == end || *p == '#') return;  // everything after '#' is comment
     const char* start = p;
     while (p != end && !kEndsWord[*p]) p++;
-    toks->push_back(
-        {std::string_view(start, static_cast<size_t>(p - start)), static_cast<size_t>(start - begin) + 1});
+    toks->push_back({std::string_view(start, static_cast<size_t>(p - start)),
+                     static_cast<size_t>(start - begin) + 1});
   }
 }
 
@@ -95,10 +96,8 @@ Num parse_uint(std::string_view s, uint64_t max, uint64_t* out) {
   for (const char* p = s.data(); p != s.data() + s.size(); p++) {
     const unsigned d = kDigit[*p];
     if (d >= base) return Num::junk;
-    if (over || d > max || v > (max - d) / base)
-      over = true;
-    else
-      v = v * base + d;
+    if (over || d > max || v > (max - d) / base) over = true;
+    else v = v * base + d;
   }
   if (over) return Num::range;
   *out = v;
@@ -120,10 +119,11 @@ bool Parser::uint_value(const Token& v, std::string_view what, uint64_t max, uin
     case Num::ok:
       return true;
     case Num::junk:
-      return fail(v.col,
-                  fmt::format("expected a number (decimal or 0x-hex) for '{}', got {}", what, quote(v.text)));
+      return fail(v.col, fmt::format("expected a number (decimal or 0x-hex) for '{}', got {}", what,
+                                     quote(v.text)));
     case Num::range:
-      return fail(v.col, fmt::format("'{}' value {} is out of range (max {})", what, quote(v.text), max));
+      return fail(v.col,
+                  fmt::format("'{}' value {} is out of range (max {})", what, quote(v.text), max));
   }
   return false;
 }
@@ -143,11 +143,11 @@ bool Parser::int_value(const Token& v, std::string_view what, int* out) {
       *out = neg ? static_cast<int>(-static_cast<int64_t>(mag)) : static_cast<int>(mag);
       return true;
     case Num::junk:
-      return fail(v.col,
-                  fmt::format("expected a number (decimal or 0x-hex) for '{}', got {}", what, quote(v.text)));
+      return fail(v.col, fmt::format("expected a number (decimal or 0x-hex) for '{}', got {}", what,
+                                     quote(v.text)));
     case Num::range:
-      return fail(v.col, fmt::format("'{}' value {} is out of range ({}..{})", what, quote(v.text), INT_MIN,
-                                     INT_MAX));
+      return fail(v.col, fmt::format("'{}' value {} is out of range ({}..{})", what, quote(v.text),
+                                     INT_MIN, INT_MAX));
   }
   return false;
 }
@@ -156,9 +156,10 @@ bool Parser::name_value(const Token& v, std::string_view what, Names names, int*
   *out = names.find(v.text);
   if (*out >= 0) return true;
   if (v.text.empty())
-    return fail(v.col, fmt::format("missing value for '{}' (expected one of: {})", what, join_names(names)));
-  return fail(v.col,
-              fmt::format("unknown {} {} (expected one of: {})", what, quote(v.text), join_names(names)));
+    return fail(v.col, fmt::format("missing value for '{}' (expected one of: {})", what,
+                                   join_names(names)));
+  return fail(v.col, fmt::format("unknown {} {} (expected one of: {})", what, quote(v.text),
+                                 join_names(names)));
 }
 
 bool Parser::bool_value(const Token& v, std::string_view what, bool* out) {
@@ -168,17 +169,20 @@ bool Parser::bool_value(const Token& v, std::string_view what, bool* out) {
   return true;
 }
 
-bool Parser::ratio_value(const Token& v, std::string_view what, std::array<unsigned, MAX_NR_ZONES>* out) {
+bool Parser::ratio_value(const Token& v, std::string_view what,
+                         std::array<unsigned, MAX_NR_ZONES>* out) {
   size_t pos = 0;
   for (unsigned i = 0; i < MAX_NR_ZONES; i++) {
     size_t comma = v.text.find(',', pos);
     bool last = i + 1 == MAX_NR_ZONES;
     if (comma == std::string_view::npos && !last)
-      return fail(v.col,
-                  fmt::format("'{}' needs {} comma-separated ratios (one per zone type, like 256,256,32,0)",
-                              what, unsigned{MAX_NR_ZONES}));
+      return fail(
+          v.col,
+          fmt::format("'{}' needs {} comma-separated ratios (one per zone type, like 256,256,32,0)",
+                      what, unsigned{MAX_NR_ZONES}));
     if (last && comma != std::string_view::npos)
-      return fail(v.col + comma, fmt::format("'{}' has more than {} ratios", what, unsigned{MAX_NR_ZONES}));
+      return fail(v.col + comma,
+                  fmt::format("'{}' has more than {} ratios", what, unsigned{MAX_NR_ZONES}));
     size_t end = last ? v.text.size() : comma;
     if (!u32({v.text.substr(pos, end - pos), v.col + pos}, what, &(*out)[i])) return false;
     pos = end + 1;
@@ -194,9 +198,9 @@ bool Parser::ranges_value(const Token& v, std::string_view what, std::vector<Pfn
     std::string_view r = v.text.substr(pos, comma - pos);
     size_t dash = r.find('-');
     if (dash == std::string_view::npos)
-      return fail(
-          v.col + pos,
-          fmt::format("expected a PFN range START-END (like 0x100-0x200) in '{}', got {}", what, quote(r)));
+      return fail(v.col + pos,
+                  fmt::format("expected a PFN range START-END (like 0x100-0x200) in '{}', got {}",
+                              what, quote(r)));
     PfnRange pr;
     if (!uint_value({r.substr(0, dash), v.col + pos}, what, UINT64_MAX, &pr.start) ||
         !uint_value({r.substr(dash + 1), v.col + pos + dash + 1}, what, UINT64_MAX, &pr.end))
@@ -217,10 +221,12 @@ bool Parser::cpus_value(const Token& v, int node) {
       if (x <= kMaxCpus) x = x * 10 + static_cast<unsigned>(s[pos] - '0');
       pos++;
     }
-    if (pos == start) return fail(v.col + start, "expected a CPU number in 'cpus' (a list like 0-3,6)");
+    if (pos == start)
+      return fail(v.col + start, "expected a CPU number in 'cpus' (a list like 0-3,6)");
     if (x >= kMaxCpus)
-      return fail(v.col + start, fmt::format("CPU {} is out of range (the model has at most {} CPUs)",
-                                             quote(s.substr(start, pos - start)), kMaxCpus));
+      return fail(v.col + start,
+                  fmt::format("CPU {} is out of range (the model has at most {} CPUs)",
+                              quote(s.substr(start, pos - start)), kMaxCpus));
     *out = static_cast<unsigned>(x);
     return true;
   };
@@ -245,8 +251,8 @@ bool Parser::cpus_value(const Token& v, int node) {
     }
     if (pos == s.size()) return true;
     if (s[pos] != ',')
-      return fail(v.col + pos,
-                  fmt::format("unexpected {} in 'cpus' (expected ',' or '-')", quote(s.substr(pos, 1))));
+      return fail(v.col + pos, fmt::format("unexpected {} in 'cpus' (expected ',' or '-')",
+                                           quote(s.substr(pos, 1))));
     pos++;
   }
 }
@@ -268,12 +274,10 @@ bool Parser::gfp_value(const Token& v, gfp_t* out) {
     std::string_view tok = v.text.substr(pos, bar - pos);
     uint64_t n = 0;
     std::optional<gfp_t> named;
-    if (parse_uint(tok, UINT32_MAX, &n) == Num::ok)
-      mask |= static_cast<gfp_t>(n);
+    if (parse_uint(tok, UINT32_MAX, &n) == Num::ok) mask |= static_cast<gfp_t>(n);
     else if (!tok.empty() && tok.find('(') == std::string_view::npos && (named = parse_gfp(tok)))
       mask |= *named;
-    else
-      return fail(v.col + ec, e);
+    else return fail(v.col + ec, e);
     pos = bar + 1;
   }
   *out = mask;
@@ -289,7 +293,8 @@ bool Parser::mask_value(const Token& v, std::string_view what, std::optional<Nod
   size_t ec = 0;
   *out = parse_nodemask(v.text, &e, &ec);
   if (*out) return true;
-  return fail(v.col + ec, fmt::format("bad '{}': {} (expected a node list like 0-1,3, or none)", what, e));
+  return fail(v.col + ec,
+              fmt::format("bad '{}': {} (expected a node list like 0-1,3, or none)", what, e));
 }
 
 bool Parser::task_value(const Token& v, uint32_t* out) {
@@ -302,8 +307,7 @@ bool Parser::task_value(const Token& v, uint32_t* out) {
     std::string_view tok = v.text.substr(pos, bar - pos);
     int i = kTaskNames.find(tok);
     uint64_t n = 0;
-    if (i >= 0)
-      *out |= 1u << i;
+    if (i >= 0) *out |= 1u << i;
     else if (tok.size() > 2 && tok[1] == 'x' && parse_uint(tok, UINT32_MAX, &n) == Num::ok)
       *out |= static_cast<uint32_t>(n);
     else
@@ -320,7 +324,8 @@ bool Parser::zone_value(const Token& v, int* out) {
     // A raw zone id; canonical output uses node:Type except for negative ids.
     if (!v.text.empty() && (v.text[0] == '-' || (v.text[0] >= '0' && v.text[0] <= '9')))
       return int_value(v, "zone", out);
-    return fail(v.col, fmt::format("expected a zone as NODE:TYPE (like 0:Normal), got {}", quote(v.text)));
+    return fail(v.col,
+                fmt::format("expected a zone as NODE:TYPE (like 0:Normal), got {}", quote(v.text)));
   }
   uint64_t node = 0;
   if (!uint_value({v.text.substr(0, colon), v.col}, "zone node", INT_MAX / MAX_NR_ZONES - 1, &node))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Target `alloc_flags`: random gfp masks and struct alloc_flags contexts on a fixed
 // machine (two nodes, the second private; a CMA block). The runner checks the
 // slow-path translation against the spec and sanitize_alloc_flags()'s own properties
@@ -7,9 +8,9 @@
 // the context entry point, then the same request through alloc_pages.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include "drive/trace.h"
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
-#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 
@@ -63,12 +64,14 @@ TargetOutcome run_alloc_flags(const uint8_t* data, size_t size) {
   std::optional<Trace> t = decode_alloc_flags_trace(data, size);
   if (!t) {
     o.status = Outcome::BadInput;
-    o.report = "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
+    o.report =
+        "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
     return o;
   }
   RunOptions opts;
   opts.state_hash = false;
-  RunResult r = run_trace(std::move(*t), opts, "buddycheck replay --target alloc_flags <this file>");
+  RunResult r =
+      run_trace(std::move(*t), opts, "buddycheck replay --target alloc_flags <this file>");
   if (r.error) {
     o.status = Outcome::Finding;
     Finding f;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz bytes -> (Config, op list). Every decoder starts with a version byte so that
 // committed corpora keep their meaning when the decoding changes (a new version gets a
 // new number; old numbers keep decoding the old way where it is practical).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer entry point for one target (BUDDYCHECK_TARGET is the run_* function).
 // Any finding prints its full report and aborts so libFuzzer saves the input.
 #include <cstdio>

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Target `ops`: a random machine and op list through the runner with every oracle.
+#include "drive/trace.h"
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
 #include "oracles/checks.h"
-#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 

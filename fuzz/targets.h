@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The fuzz targets as plain functions: libFuzzer entry points (entry.cc), the g++
 // replay driver (standalone_main.cc) and the `buddycheck` CLI all call these.
 #pragma once

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Target `trace`: arbitrary bytes into the text trace parser. Never a crash; anything
 // that parses prints and reparses to the same trace and the same text.
 #include <string_view>
 
+#include "drive/trace.h"
 #include "fuzz/targets.h"
 #include "oracles/checks.h"
-#include "drive/trace.h"
 
 namespace buddycheck::fuzz {
 
@@ -21,7 +22,8 @@ TargetOutcome run_trace_bytes(const uint8_t* data, size_t size) {
   ParseResult again = parse_trace(printed, "<printed>");
   std::string problem;
   if (!again.ok()) problem = "the printed trace does not parse: " + again.error->to_string();
-  else if (!(*again.trace == *p.trace)) problem = "reparsing the printed trace gives a different trace";
+  else if (!(*again.trace == *p.trace))
+    problem = "reparsing the printed trace gives a different trace";
   else if (print_trace(*again.trace) != printed) problem = "printing is not stable";
   if (problem.empty()) return o;
   Finding f;
@@ -30,7 +32,8 @@ TargetOutcome run_trace_bytes(const uint8_t* data, size_t size) {
   o.status = Outcome::Finding;
   o.finding = f;
   o.trace = printed;
-  o.report = "buddycheck: " + f.id + " " + problem + "\ninput:\n" + std::string(text) + "\nprinted:\n" + printed;
+  o.report = "buddycheck: " + f.id + " " + problem + "\ninput:\n" + std::string(text) +
+             "\nprinted:\n" + printed;
   return o;
 }
 
@@ -38,7 +41,8 @@ TargetOutcome run_trace_bytes(const uint8_t* data, size_t size) {
 
 namespace buddycheck::fuzz {
 std::optional<std::string> explain_trace_bytes(const uint8_t* data, size_t size) {
-  ParseResult p = parse_trace(std::string_view(reinterpret_cast<const char*>(data), size), "<input>");
+  ParseResult p =
+      parse_trace(std::string_view(reinterpret_cast<const char*>(data), size), "<input>");
   if (!p.ok()) return std::nullopt;
   return print_trace(*p.trace);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Target `zonelist`: random topologies, distance matrices, node states and nodemasks;
 // zonelist construction and iteration against the brute-force build (zonelist_ref.h).
 #include <fuzzer/FuzzedDataProvider.h>
@@ -7,9 +8,9 @@
 #include <fmt/format.h>
 
 #include "alloc/zonelist.h"
+#include "drive/trace.h"
 #include "fuzz/decode.h"
 #include "fuzz/targets.h"
-#include "drive/trace.h"
 #include "oracles/zonelist_ref.h"
 
 namespace buddycheck::fuzz {
@@ -34,14 +35,16 @@ Config decode_topology(FuzzedDataProvider& fdp) {
     nc.zones.reserve(std::popcount(types));
     for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
       if (!(types & (1u << t))) continue;
-      nc.zones.push_back(ZoneConfig{.type = static_cast<ZoneType>(t), .start_pfn = cursor, .pages = 2});
+      nc.zones.push_back(
+          ZoneConfig{.type = static_cast<ZoneType>(t), .start_pfn = cursor, .pages = 2});
       cursor += 2;
     }
     c.nodes.push_back(std::move(nc));
   }
   int cpus = fdp.ConsumeIntegralInRange<int>(1, 8);
   c.cpu_node.reserve(cpus);
-  for (int i = 0; i < cpus; i++) c.cpu_node.push_back(fdp.ConsumeIntegralInRange<int>(0, nodes - 1));
+  for (int i = 0; i < cpus; i++)
+    c.cpu_node.push_back(fdp.ConsumeIntegralInRange<int>(0, nodes - 1));
   if (fdp.ConsumeBool()) {
     bool symmetric = fdp.ConsumeBool();
     c.distance.assign(nodes, std::vector<unsigned>(nodes, 10));
@@ -133,9 +136,10 @@ std::optional<std::string> explain_zonelist(const uint8_t* data, size_t size) {
   t.config = in->config;
   std::string out = print_trace(t);
   for (const ZonelistQuery& q : in->queries)
-    out += fmt::format("# query: first_zones_zonelist(node {} {}, from {}, highest {}, nodemask {})\n", q.nid,
-                       q.kind == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK", q.from,
-                       zone_name(static_cast<ZoneType>(q.highest)), q.mask ? nodemask_to_string(*q.mask) : "NULL");
+    out += fmt::format(
+        "# query: first_zones_zonelist(node {} {}, from {}, highest {}, nodemask {})\n", q.nid,
+        q.kind == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK", q.from,
+        zone_name(static_cast<ZoneType>(q.highest)), q.mask ? nodemask_to_string(*q.mask) : "NULL");
   return out;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The table of shadow, reference and liveness check IDs (checks.def) and the Finding
 // constructor every check uses.
 #include "oracles/checks.h"

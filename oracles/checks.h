@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shadow, reference and liveness check IDs (checks.def).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Failure paths (and other rare paths) of the oracles' per-op code, run out of line.
 // A check formats its report (fmt::format strings, PFN vectors) only when it fails,
 // but inline those temporaries still sit in the checking function's stack frame, and

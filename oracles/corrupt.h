@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Test-only write access to a Machine's internals, to prove every oracle fires. Not
 // part of alloc/'s API: the Machine befriends this class and nothing else.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What a request may receive, from the spec rather than from alloc/'s code paths.
 // Only gfp_zone()/gfp_migratetype() (table-tested elsewhere), the flag constants, the
 // machine's read-only views (zonelists, node states, zones, config) and
@@ -47,7 +48,8 @@ std::string request_string(const AllocRequest& req, const AllocFlags* ctx) {
   std::string s = fmt::format("order-{} {}", req.order, gfp_to_string(req.gfp));
   if (req.nid != NUMA_NO_NODE) s += fmt::format(" nid={}", req.nid);
   if (req.nodemask) s += fmt::format(" nodemask={}", nodemask_to_string(*req.nodemask));
-  if (req.task.cpuset_mems) s += fmt::format(" cpuset={}", nodemask_to_string(*req.task.cpuset_mems));
+  if (req.task.cpuset_mems)
+    s += fmt::format(" cpuset={}", nodemask_to_string(*req.task.cpuset_mems));
   if (ctx) s += fmt::format(" ctx={}", ctx_flags_to_string(*ctx));
   const TaskContext& t = req.task;
   const std::pair<bool, const char*> bits[] = {
@@ -98,7 +100,7 @@ bool spec_cpuset_node_allowed(int node, gfp_t gfp, const TaskContext& task) {
   if (!task.cpuset_mems) return true;  // cpusets_enabled() is false
   if (!task.in_task()) return true;    // in_interrupt(): softirq included
   if (task.cpuset_mems->test(node)) return true;
-  if (task.oom_victim) return true;    // OOM victims may take memory anywhere
+  if (task.oom_victim) return true;  // OOM victims may take memory anywhere
   if (gfp & __GFP_HARDWALL) return false;
   return true;  // the nearest hardwall ancestor is the root cpuset: every node
 }
@@ -108,10 +110,9 @@ bool spec_pcp_allowed_order(const Machine& m, unsigned order) {
   return order <= PAGE_ALLOC_COSTLY_ORDER || order == m.config().pageblock_order;
 }
 
-WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned order,
-                                    uint64_t mark, unsigned highest_zoneidx,
-                                    unsigned alloc_flags, int64_t free_pages,
-                                    int64_t free_highatomic, int64_t free_cma,
+WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned order, uint64_t mark,
+                                    unsigned highest_zoneidx, unsigned alloc_flags,
+                                    int64_t free_pages, int64_t free_highatomic, int64_t free_cma,
                                     bool check_lists) {
   WatermarkCheck w;
   // Step 1: what the request may not count (K612+: the free highatomic pages).
@@ -161,9 +162,11 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
 
   // Spec §1.7: what the kernel WARNs or BUGs about before it allocates.
   if (req.gfp & ~__GFP_BITS_MASK)
-    return invalid([&] { return fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK", req.gfp); });
+    return invalid(
+        [&] { return fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK", req.gfp); });
   if (req.order > c.max_page_order)
-    return invalid([&] { return fmt::format("order {} > MAX_PAGE_ORDER {}", req.order, c.max_page_order); });
+    return invalid(
+        [&] { return fmt::format("order {} > MAX_PAGE_ORDER {}", req.order, c.max_page_order); });
   // __alloc_pages applies current_gfp_context() before prepare_alloc_pages(), so the
   // zone and migratetype checks see the scoped mask.
   const gfp_t gfp = scoped_gfp(req.gfp, task);
@@ -172,7 +175,8 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   if ((gfp & (__GFP_MOVABLE | __GFP_RECLAIMABLE)) == (__GFP_MOVABLE | __GFP_RECLAIMABLE))
     return invalid("__GFP_MOVABLE|__GFP_RECLAIMABLE (VM_WARN_ON in gfp_migratetype)");
   if (req.cpu >= m.nr_cpus())
-    return invalid([&] { return fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, m.nr_cpus()); });
+    return invalid(
+        [&] { return fmt::format("cpu {} does not exist ({} CPUs)", req.cpu, m.nr_cpus()); });
   const int nid = req.nid == NUMA_NO_NODE ? c.node_of_cpu(req.cpu) : req.nid;
   if (nid < 0 || nid >= static_cast<int>(m.nr_nodes()))
     return invalid([&] { return fmt::format("node {} does not exist", req.nid); });
@@ -189,7 +193,8 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
     if (gfp & __GFP_UNMAPPED) f.set(CTX_unmapped);
     SanitizeResult s = sanitize_alloc_flags(&f, gfp, req.order, c.mobility_grouping);
     if (s.verdict == Verdict::REJECT)
-      return invalid([&] { return fmt::format("sanitize_alloc_flags rejects: {} ({})", s.rule, s.reason); });
+      return invalid(
+          [&] { return fmt::format("sanitize_alloc_flags rejects: {} ({})", s.rule, s.reason); });
   }
 
   Eligibility e;
@@ -253,8 +258,7 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
     // Own type; every PCPTYPE falls back to the other two (claim or steal).
     for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++) e.list_ok[mt] = true;
     e.list_ok[MIGRATE_CMA] = e.slow_flags & ALLOC_CMA;
-    e.list_ok[MIGRATE_HIGHATOMIC] =
-        e.slow_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK);
+    e.list_ok[MIGRATE_HIGHATOMIC] = e.slow_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK);
   }
   e.flip_ok = e.can_block && c.can_set_direct_map;
   return e;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What a request may receive, written from the spec (§1.3-1.7, §3.5-3.6, §7.3, §8.2-8.4)
 // independently of alloc/'s code paths: the shadow judges successful allocations with
 // it (§9 17-24) and the liveness judgement uses it for failures. Only gfp_zone()'s
@@ -64,15 +65,15 @@ class ZoneIds {
 };
 
 struct Eligibility {
-  gfp_t gfp = 0;                 // after current_gfp_context()
+  gfp_t gfp = 0;  // after current_gfp_context()
   unsigned order = 0;
   int preferred_nid = 0;
   ZoneType highest_zoneidx = ZONE_NORMAL;
   MigrateType migratetype = MIGRATE_UNMOVABLE;
-  bool unmapped = false;         // ctx.unmapped or __GFP_UNMAPPED
-  bool private_ok = false;       // __GFP_PRIVATE or ctx.managed_node
-  bool cma_ok = false;           // movable request (ALLOC_CMA)
-  bool can_block = false;        // __GFP_DIRECT_RECLAIM and not in interrupt
+  bool unmapped = false;    // ctx.unmapped or __GFP_UNMAPPED
+  bool private_ok = false;  // __GFP_PRIVATE or ctx.managed_node
+  bool cma_ok = false;      // movable request (ALLOC_CMA)
+  bool can_block = false;   // __GFP_DIRECT_RECLAIM and not in interrupt
   // The slow path may drop the nodemask (reserve escalation, or !ALLOC_CPUSET).
   bool nodemask_may_be_ignored = false;
   // Some attempt runs without ALLOC_CPUSET (the above, or the __GFP_NOFAIL
@@ -119,15 +120,14 @@ bool spec_cpuset_node_allowed(int node, gfp_t gfp, const TaskContext& task);
 // `check_lists` false only the free-count test (steps 1-3) runs.
 struct WatermarkCheck {
   bool ok = false;
-  int64_t usable = 0;   // free_pages - unusable
-  int64_t min = 0;      // mark after the reserve discounts
-  int64_t reserve = 0;  // lowmem_reserve[highest_zoneidx]
+  int64_t usable = 0;     // free_pages - unusable
+  int64_t min = 0;        // mark after the reserve discounts
+  int64_t reserve = 0;    // lowmem_reserve[highest_zoneidx]
   bool no_block = false;  // the count passed but no free list qualified (order > 0)
 };
-WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned order,
-                                    uint64_t mark, unsigned highest_zoneidx,
-                                    unsigned alloc_flags, int64_t free_pages,
-                                    int64_t free_highatomic, int64_t free_cma,
+WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned order, uint64_t mark,
+                                    unsigned highest_zoneidx, unsigned alloc_flags,
+                                    int64_t free_pages, int64_t free_highatomic, int64_t free_cma,
                                     bool check_lists);
 
 // "order-2 0xcc0(GFP_KERNEL) nid=1 nodemask=0-1 ctx=cma task=pf_memalloc": a request

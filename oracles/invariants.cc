@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The invariant table, the full and incremental checks, and the per-zone counter
 // checks (spec §9 #11-16 and the per-cpu, highatomic and CMA counters).
 //
@@ -105,9 +106,10 @@ void check_free_counters(Checker& c, const Zone& z) {
     if (area.nr_free != blocks && c.better(Inv::NrFreeArea, zid, k))
       cold([&, zid, k, blocks] {
         c.fail(Inv::NrFreeArea, zid, k, {z.zone_start_pfn},
-               fmt::format("free_area[{}].nr_free is {} but its lists hold {} blocks", k, area.nr_free,
-                           blocks),
-               fmt::format("nr_free[{}] == {}", k, blocks), fmt::format("nr_free[{}] == {}", k, area.nr_free));
+               fmt::format("free_area[{}].nr_free is {} but its lists hold {} blocks", k,
+                           area.nr_free, blocks),
+               fmt::format("nr_free[{}] == {}", k, blocks),
+               fmt::format("nr_free[{}] == {}", k, area.nr_free));
       });
   }
   if (z.nr_free_pages != free_pages && c.better(Inv::NrFreePages, zid, 0))
@@ -115,12 +117,14 @@ void check_free_counters(Checker& c, const Zone& z) {
       c.fail(Inv::NrFreePages, zid, 0, {z.zone_start_pfn},
              fmt::format("NR_FREE_PAGES is {} but the free lists hold {} pages", z.nr_free_pages,
                          free_pages),
-             fmt::format("NR_FREE_PAGES == {}", free_pages), fmt::format("NR_FREE_PAGES == {}", z.nr_free_pages));
+             fmt::format("NR_FREE_PAGES == {}", free_pages),
+             fmt::format("NR_FREE_PAGES == {}", z.nr_free_pages));
     });
   if (z.nr_free_cma_pages != cma && c.better(Inv::NrFreeCma, zid, 0))
     cold([&, zid, cma] {
       c.fail(Inv::NrFreeCma, zid, 0, {z.zone_start_pfn},
-             fmt::format("NR_FREE_CMA_PAGES is {} but the CMA lists hold {} pages", z.nr_free_cma_pages, cma),
+             fmt::format("NR_FREE_CMA_PAGES is {} but the CMA lists hold {} pages",
+                         z.nr_free_cma_pages, cma),
              fmt::format("NR_FREE_CMA_PAGES == {}", cma),
              fmt::format("NR_FREE_CMA_PAGES == {}", z.nr_free_cma_pages));
     });
@@ -153,7 +157,8 @@ void check_highatomic_and_cma(Checker& c, const Zone& z) {
       cold([&] {
         c.fail(Inv::HighatomicLimit, zid, 0, {z.zone_start_pfn},
                fmt::format("nr_reserved_highatomic {} {}", static_cast<int64_t>(r),
-                           r % pb ? "is not a multiple of pageblock_nr_pages" : "exceeds the reserve limit"),
+                           r % pb ? "is not a multiple of pageblock_nr_pages"
+                                  : "exceeds the reserve limit"),
                fmt::format("multiple of {} in 0..{} (ALIGN(managed {} / 100, {}) = {})", pb, bound,
                            z.managed_pages, pb, limit),
                fmt::format("nr_reserved_highatomic == {}", static_cast<int64_t>(r)));
@@ -164,8 +169,8 @@ void check_highatomic_and_cma(Checker& c, const Zone& z) {
     if (z.cma_pages != want && c.better(Inv::CmaPages, zid, 0))
       cold([&] {
         c.fail(Inv::CmaPages, zid, 0, {z.zone_start_pfn},
-               fmt::format("cma_pages is {} but the zone holds {} configured CMA pageblocks", z.cma_pages,
-                           want / pb),
+               fmt::format("cma_pages is {} but the zone holds {} configured CMA pageblocks",
+                           z.cma_pages, want / pb),
                fmt::format("cma_pages == {}", want), fmt::format("cma_pages == {}", z.cma_pages));
       });
   }
@@ -180,12 +185,15 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       // One register accumulator: an array of partial sums indexed by i % 4 stays in
       // memory and chains every add through a store and a load.
       int64_t pages = 0;
-      for (unsigned i = 0; i < NR_PCP_LISTS; i++) pages += int64_t{pcp.lists[i].count} << c.pindex_order(i);
+      for (unsigned i = 0; i < NR_PCP_LISTS; i++)
+        pages += int64_t{pcp.lists[i].count} << c.pindex_order(i);
       if (pages != pcp.count && c.better(Inv::PcpCount, zid, cpu))
         cold([&, zid, cpu, pages] {
           c.fail(Inv::PcpCount, zid, cpu, {z.zone_start_pfn},
-                 fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count, pages),
-                 fmt::format("pcp->count == {}", pages), fmt::format("pcp->count == {}", pcp.count));
+                 fmt::format("cpu {} pcp->count is {} but its lists hold {} pages", cpu, pcp.count,
+                             pages),
+                 fmt::format("pcp->count == {}", pages),
+                 fmt::format("pcp->count == {}", pcp.count));
         });
     }
     if (c.wants(Inv::PcpHigh)) {
@@ -194,28 +202,31 @@ void check_pcp_counters(Checker& c, const Zone& z) {
       // possible (low watermark above managed / 8) and then clamp() yields high_max.
       // The fraction sysctl only resizes populated zones (for_each_populated_zone).
       const bool fixed = m.config().percpu_pagelist_high_fraction != 0 && z.populated();
-      const bool wrong_copy = pcp.high_min != z.pageset_high_min || pcp.high_max != z.pageset_high_max ||
-                              pcp.batch != z.pageset_batch;
-      const bool small = pcp.batch < 1 || pcp.high_min < (pcp.batch << 2) || pcp.high_max < (pcp.batch << 2);
+      const bool wrong_copy = pcp.high_min != z.pageset_high_min ||
+                              pcp.high_max != z.pageset_high_max || pcp.batch != z.pageset_batch;
+      const bool small =
+          pcp.batch < 1 || pcp.high_min < (pcp.batch << 2) || pcp.high_max < (pcp.batch << 2);
       const bool unequal = fixed && pcp.high_min != pcp.high_max;
       const bool factor = pcp.alloc_factor > PCP_BATCH_SCALE_MAX;
       if ((wrong_copy || small || unequal || factor) && c.better(Inv::PcpHigh, zid, cpu))
         cold([&, zid, cpu, wrong_copy, small, unequal] {
           std::string bad;
-        if (wrong_copy)
-          bad = fmt::format("pcp high_min/high_max/batch {}/{}/{} but the zone's pageset is {}/{}/{}",
-                            pcp.high_min, pcp.high_max, pcp.batch, z.pageset_high_min,
-                            z.pageset_high_max, z.pageset_batch);
-        else if (small)
-          bad = fmt::format("high_min {} / high_max {} below 4 * batch {}", pcp.high_min, pcp.high_max,
-                            pcp.batch);
-        else if (unequal)
-          bad = fmt::format("high_min {} != high_max {} with percpu_pagelist_high_fraction {}",
-                            pcp.high_min, pcp.high_max, m.config().percpu_pagelist_high_fraction);
-        else
-          bad = fmt::format("alloc_factor {} > PCP_BATCH_SCALE_MAX {}", pcp.alloc_factor, PCP_BATCH_SCALE_MAX);
-        c.fail(Inv::PcpHigh, zid, cpu, {z.zone_start_pfn}, fmt::format("cpu {} {}", cpu, bad),
-               "pageset values, highs >= 4 * batch, alloc_factor <= PCP_BATCH_SCALE_MAX", bad);
+          if (wrong_copy)
+            bad = fmt::format(
+                "pcp high_min/high_max/batch {}/{}/{} but the zone's pageset is {}/{}/{}",
+                pcp.high_min, pcp.high_max, pcp.batch, z.pageset_high_min, z.pageset_high_max,
+                z.pageset_batch);
+          else if (small)
+            bad = fmt::format("high_min {} / high_max {} below 4 * batch {}", pcp.high_min,
+                              pcp.high_max, pcp.batch);
+          else if (unequal)
+            bad = fmt::format("high_min {} != high_max {} with percpu_pagelist_high_fraction {}",
+                              pcp.high_min, pcp.high_max, m.config().percpu_pagelist_high_fraction);
+          else
+            bad = fmt::format("alloc_factor {} > PCP_BATCH_SCALE_MAX {}", pcp.alloc_factor,
+                              PCP_BATCH_SCALE_MAX);
+          c.fail(Inv::PcpHigh, zid, cpu, {z.zone_start_pfn}, fmt::format("cpu {} {}", cpu, bad),
+                 "pageset values, highs >= 4 * batch, alloc_factor <= PCP_BATCH_SCALE_MAX", bad);
         });
     }
   }
@@ -228,7 +239,8 @@ void check_watermarks(Checker& c, const Zone& z) {
     return fmt::format("min {} low {} high {} promo {}", w[WMARK_MIN], w[WMARK_LOW], w[WMARK_HIGH],
                        w[WMARK_PROMO]);
   };
-  if (!(w[WMARK_MIN] <= w[WMARK_LOW] && w[WMARK_LOW] <= w[WMARK_HIGH] && w[WMARK_HIGH] <= w[WMARK_PROMO]) &&
+  if (!(w[WMARK_MIN] <= w[WMARK_LOW] && w[WMARK_LOW] <= w[WMARK_HIGH] &&
+        w[WMARK_HIGH] <= w[WMARK_PROMO]) &&
       c.better(Inv::WmarkOrder, zid, 0))
     cold([&] {
       c.fail(Inv::WmarkOrder, zid, 0, {z.zone_start_pfn}, "watermarks out of order: " + marks(),
@@ -249,8 +261,9 @@ void check_watermarks(Checker& c, const Zone& z) {
         cold([&, zid, j, r] {
           c.fail(Inv::LowmemReserve, zid, j, {z.zone_start_pfn},
                  fmt::format("lowmem_reserve[{}] = {} ({})", j, r[j],
-                             j <= z.type ? "must be 0 at or below the zone's own index"
-                                         : fmt::format("below lowmem_reserve[{}] = {}", j - 1, r[j - 1])),
+                             j <= z.type
+                                 ? "must be 0 at or below the zone's own index"
+                                 : fmt::format("below lowmem_reserve[{}] = {}", j - 1, r[j - 1])),
                  j <= z.type ? "0" : fmt::format(">= {}", r[j - 1]), fmt::format("{}", r[j]));
         });
         break;
@@ -388,7 +401,7 @@ std::optional<Finding> check_invariants_incremental(const Machine& m) {
   const TouchLog& log = m.touched();
   if (log.overflow) return check_invariants(m);
   if (!log.n && !log.zones) return std::nullopt;  // nothing moved: nothing to look at
-  bool direct = log.sorted;  // ascending without repeats
+  bool direct = log.sorted;                       // ascending without repeats
   for (unsigned i = 0; i < log.n && direct; i++) direct = m.pfn_in_memmap(log.pfns[i]);
   return direct ? incremental(m, log.pfns, log.n) : incremental_copy(m);
 }

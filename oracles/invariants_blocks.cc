@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The block walk: every PFN of a range is visited as part of the block that holds it,
 // and each block is checked on its own (alignment, zone, tails, head metadata,
 // pageblock types, unmerged buddies, direct map). The full check walks the whole
@@ -31,7 +32,8 @@ bool dm_checks_wanted(const Checker& c) { return c.wants(Inv::DmFree) || c.wants
     if (c.better(inv, zid, p))
       cold([&, zid, p, inv, absent, what] {
         c.fail(inv, zid, p, {p},
-               fmt::format("pfn {:#x} ({}) is {} the direct map", p, what, absent ? "in" : "missing from"),
+               fmt::format("pfn {:#x} ({}) is {} the direct map", p, what,
+                           absent ? "in" : "missing from"),
                absent ? "absent from the direct map" : "present in the direct map",
                absent ? "present" : "absent");
       });
@@ -42,8 +44,8 @@ bool dm_checks_wanted(const Checker& c) { return c.wants(Inv::DmFree) || c.wants
 // Verify n pages from start are (absent ? out of : in) the direct map. Pages expected
 // absent are always verified; pages expected present only when the full check could
 // not vouch for them through DirectMap::nr_absent().
-inline void dm_verify(Checker& c, WalkState& ws, Inv inv, int zid, Pfn start, uint64_t n, bool absent,
-                      const char* what) {
+inline void dm_verify(Checker& c, WalkState& ws, Inv inv, int zid, Pfn start, uint64_t n,
+                      bool absent, const char* what) {
   if (absent) {
     if (ws.mode == Mode::Full && !ws.dm_exact) ws.expected_absent += n;
   } else if (ws.mode == Mode::Full ? !ws.dm_exact : c.m().direct_map().nr_absent() == 0) {
@@ -79,7 +81,8 @@ inline void check_tails(Checker& c, int zid, Pfn head, uint64_t size) {
     // Small blocks dominate a fragmented machine: a fixed-length masked scan instead of
     // a loop whose length the branch predictor keeps missing.
 #pragma GCC unroll 8
-    for (unsigned j = 1; j < 8; j++) acc |= static_cast<unsigned>(base[j].state) & -static_cast<unsigned>(j < size);
+    for (unsigned j = 1; j < 8; j++)
+      acc |= static_cast<unsigned>(base[j].state) & -static_cast<unsigned>(j < size);
     if (acc) report_tail(c, zid, head, size);
     return;
   }
@@ -105,8 +108,8 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
   return ma == mb || (migratetype_is_mergeable(ma) && migratetype_is_mergeable(mb));
 }
 
-[[gnu::always_inline]] inline void check_buddy(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order,
-                                               uint64_t size) {
+[[gnu::always_inline]] inline void check_buddy(Checker& c, WalkState& ws, int zid, Pfn h,
+                                               unsigned order, uint64_t size) {
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   const unsigned pbo = m.pageblock_order();
@@ -114,8 +117,8 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
       c.better(Inv::BuddyMeta, zid, h))
     cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
-             fmt::format("free block at pfn {:#x} order {} has refcount {} flags {:#x} list {}", h, order,
-                         pg.refcount, pg.flags, pg.list),
+             fmt::format("free block at pfn {:#x} order {} has refcount {} flags {:#x} list {}", h,
+                         order, pg.refcount, pg.flags, pg.list),
              fmt::format("refcount 0, flags 0, list < {}", NR_FREETYPE_IDXS),
              fmt::format("refcount {} flags {:#x} list {}", pg.refcount, pg.flags, pg.list));
     });
@@ -130,13 +133,15 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
       const unsigned ft = freetype_of(m, p);
       if (ft == ft0) continue;
       const unsigned m0 = ft_migratetype(ft0), mt = ft_migratetype(ft);
-      const bool cross = (ft0 == FREETYPE_UNMAPPED_IDX) != (ft == FREETYPE_UNMAPPED_IDX) ||
-                         (m0 != mt && (!migratetype_is_mergeable(m0) || !migratetype_is_mergeable(mt)));
+      const bool cross =
+          (ft0 == FREETYPE_UNMAPPED_IDX) != (ft == FREETYPE_UNMAPPED_IDX) ||
+          (m0 != mt && (!migratetype_is_mergeable(m0) || !migratetype_is_mergeable(mt)));
       const Inv inv = cross ? Inv::NoCrossMerge : Inv::MultiblockUniform;
       if (c.better(inv, zid, h))
         cold([&, zid, p, h, order, inv, ft0] {
           c.fail(inv, zid, h, {h, p},
-                 fmt::format("free block at pfn {:#x} order {} spans a {} pageblock at {:#x} and a {} one at {:#x}",
+                 fmt::format("free block at pfn {:#x} order {} spans a {} pageblock at {:#x} and a "
+                             "{} one at {:#x}",
                              h, order, freetype_name(ft0), h, freetype_name(ft), p),
                  fmt::format("every pageblock {}", freetype_name(ft0)),
                  fmt::format("pageblock at {:#x} is {}", p, freetype_name(ft)));
@@ -146,11 +151,12 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
   }
   if (pg.list != ft0 && pg.list < NR_FREETYPE_IDXS && c.better(Inv::Hygiene, zid, h))
     cold([&, zid, h, order, ft0] {
-      c.fail(Inv::Hygiene, zid, h, {h},
-             fmt::format("free block at pfn {:#x} order {} is on the {} list but its pageblock is {}", h,
-                         order, freetype_name(pg.list), freetype_name(ft0)),
-             fmt::format("free_list[{}]", freetype_name(ft0)),
-             fmt::format("free_list[{}]", freetype_name(pg.list)));
+      c.fail(
+          Inv::Hygiene, zid, h, {h},
+          fmt::format("free block at pfn {:#x} order {} is on the {} list but its pageblock is {}",
+                      h, order, freetype_name(pg.list), freetype_name(ft0)),
+          fmt::format("free_list[{}]", freetype_name(ft0)),
+          fmt::format("free_list[{}]", freetype_name(pg.list)));
     });
 
   // Unmerged buddies, from either half (the pair is reported under its lower PFN).
@@ -163,8 +169,9 @@ bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned o
       if (c.better(Inv::BuddyMerged, zid, lo))
         cold([&, zid, order, lo, hi] {
           c.fail(Inv::BuddyMerged, zid, lo, {lo, hi},
-                 fmt::format("free buddies at pfn {:#x} and {:#x} order {} ({} / {}) were not merged", lo, hi,
-                             order, freetype_name(m.page(lo).list), freetype_name(m.page(hi).list)),
+                 fmt::format(
+                     "free buddies at pfn {:#x} and {:#x} order {} ({} / {}) were not merged", lo,
+                     hi, order, freetype_name(m.page(lo).list), freetype_name(m.page(hi).list)),
                  fmt::format("one free block at pfn {:#x} order {}", lo, order + 1),
                  fmt::format("two order-{} blocks", order));
         });
@@ -183,15 +190,16 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   if ((pg.refcount || pg.flags) && c.better(Inv::BuddyMeta, zid, h))
     cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
-             fmt::format("per-cpu free page at pfn {:#x} order {} has refcount {} flags {:#x}", h, order,
-                         pg.refcount, pg.flags),
+             fmt::format("per-cpu free page at pfn {:#x} order {} has refcount {} flags {:#x}", h,
+                         order, pg.refcount, pg.flags),
              "refcount 0, flags 0", fmt::format("refcount {} flags {:#x}", pg.refcount, pg.flags));
     });
   if (ws.tally) (*ws.tally)[zid].pcp_heads++;
   if (c.wants(Inv::PcpMember)) {
     const bool no_cpu = pg.cpu >= m.nr_cpus();
     const bool no_list = pg.list >= NR_PCP_LISTS;
-    const bool bad = no_cpu || no_list || order != m.pindex_to_order(pg.list) || !m.pcp_allowed_order(order) ||
+    const bool bad = no_cpu || no_list || order != m.pindex_to_order(pg.list) ||
+                     !m.pcp_allowed_order(order) ||
                      (pg.list >= NR_PCP_LISTS_MAPPED) != m.pageblock_unmapped(h);
     if (bad && c.better(Inv::PcpMember, zid, h))
       cold([&, zid, h, order, no_cpu, no_list] {
@@ -199,8 +207,10 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
         if (no_cpu) why = fmt::format("cpu {} does not exist", pg.cpu);
         else if (no_list) why = fmt::format("pindex {} out of range", pg.list);
         else if (order != m.pindex_to_order(pg.list))
-          why = fmt::format("order {} on pindex {} (order {})", order, pg.list, m.pindex_to_order(pg.list));
-        else if (!m.pcp_allowed_order(order)) why = fmt::format("order {} is not pcp_allowed_order", order);
+          why = fmt::format("order {} on pindex {} (order {})", order, pg.list,
+                            m.pindex_to_order(pg.list));
+        else if (!m.pcp_allowed_order(order))
+          why = fmt::format("order {} is not pcp_allowed_order", order);
         else
           why = fmt::format("pindex {} is in the {} bank but the pageblock is {}", pg.list,
                             pg.list >= NR_PCP_LISTS_MAPPED ? "unmapped" : "mapped",
@@ -214,14 +224,15 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
   if (ws.mode == Mode::Incremental) check_head_links(c, h, zid);
 }
 
-[[gnu::always_inline]] inline void check_allocated(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order,
-                                                   uint64_t size) {
+[[gnu::always_inline]] inline void check_allocated(Checker& c, WalkState& ws, int zid, Pfn h,
+                                                   unsigned order, uint64_t size) {
   const Machine& m = c.m();
   const Page& pg = m.page(h);
   if (pg.refcount > 1 && c.better(Inv::BuddyMeta, zid, h))
     cold([&, zid, h, order] {
       c.fail(Inv::BuddyMeta, zid, h, {h},
-             fmt::format("allocated block at pfn {:#x} order {} has refcount {}", h, order, pg.refcount),
+             fmt::format("allocated block at pfn {:#x} order {} has refcount {}", h, order,
+                         pg.refcount),
              "refcount 0 (frozen) or 1", fmt::format("refcount {}", pg.refcount));
     });
   if (!dm_checks_wanted(c)) return;
@@ -234,7 +245,8 @@ void check_pcp_head(Checker& c, WalkState& ws, int zid, Pfn h, unsigned order, u
       cold([&, zid, p, h, order, unmapped] {
         c.fail(Inv::DmAlloc, zid, h, {h, p},
                fmt::format("{} allocation at pfn {:#x} order {} lies in a {} pageblock at {:#x}",
-                           unmapped ? "unmapped" : "mapped", h, order, unmapped ? "mapped" : "unmapped", p),
+                           unmapped ? "unmapped" : "mapped", h, order,
+                           unmapped ? "mapped" : "unmapped", p),
                unmapped ? "an unmapped pageblock" : "a mapped pageblock",
                unmapped ? "a mapped pageblock" : "an unmapped pageblock");
       });
@@ -286,8 +298,8 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
       if (c.better(Inv::BuddyAlign, zid, p))
         cold([&, zid, p, order, st, max_order] {
           c.fail(Inv::BuddyAlign, zid, p, {p},
-                 fmt::format("{} block at pfn {:#x} has order {} > MAX_PAGE_ORDER {}", page_state_name(st), p,
-                             order, max_order),
+                 fmt::format("{} block at pfn {:#x} has order {} > MAX_PAGE_ORDER {}",
+                             page_state_name(st), p, order, max_order),
                  fmt::format("order <= {}", max_order), fmt::format("order {}", order));
         });
     } else {
@@ -295,9 +307,10 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
       if ((p & (size - 1)) && c.better(Inv::BuddyAlign, zid, p))
         cold([&, zid, p, order, size, st] {
           c.fail(Inv::BuddyAlign, zid, p, {p},
-                 fmt::format("{} block at pfn {:#x} order {} is not aligned to {} pages", page_state_name(st), p,
-                             order, size),
-                 fmt::format("pfn % {} == 0", size), fmt::format("pfn % {} == {}", size, p & (size - 1)));
+                 fmt::format("{} block at pfn {:#x} order {} is not aligned to {} pages",
+                             page_state_name(st), p, order, size),
+                 fmt::format("pfn % {} == 0", size),
+                 fmt::format("pfn % {} == {}", size, p & (size - 1)));
         });
     }
     Pfn end = p + size;
@@ -305,17 +318,19 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
       if (c.better(Inv::BuddyZone, zid, p))
         cold([&, zid, p, order, st] {
           c.fail(Inv::BuddyZone, zid, p, {p},
-                 fmt::format("{} block at pfn {:#x} order {} lies outside every zone", page_state_name(st), p,
-                             order),
+                 fmt::format("{} block at pfn {:#x} order {} lies outside every zone",
+                             page_state_name(st), p, order),
                  "inside a zone span", "no zone spans the head");
         });
-    } else if (end > m.zone(static_cast<unsigned>(zid)).zone_end_pfn() && c.better(Inv::BuddyZone, zid, p)) {
+    } else if (end > m.zone(static_cast<unsigned>(zid)).zone_end_pfn() &&
+               c.better(Inv::BuddyZone, zid, p)) {
       const Zone& z = m.zone(static_cast<unsigned>(zid));
       cold([&, zid, p, order, st, end] {
         c.fail(Inv::BuddyZone, zid, p, {p},
-               fmt::format("{} block at pfn {:#x} order {} runs past the zone end {:#x}", page_state_name(st), p,
-                           order, z.zone_end_pfn()),
-               fmt::format("block end <= {:#x}", z.zone_end_pfn()), fmt::format("block end {:#x}", end));
+               fmt::format("{} block at pfn {:#x} order {} runs past the zone end {:#x}",
+                           page_state_name(st), p, order, z.zone_end_pfn()),
+               fmt::format("block end <= {:#x}", z.zone_end_pfn()),
+               fmt::format("block end {:#x}", end));
       });
     }
     if (end > mem_end) end = mem_end;
@@ -324,9 +339,15 @@ Pfn visit_block(Checker& c, WalkState& ws, Pfn p, int zone) {
     if (zid >= 0) {
       if (ws.tally) (*ws.tally)[zid].block_pages += size;
       switch (st) {
-        case PageState::Buddy: check_buddy(c, ws, zid, p, order, size); break;
-        case PageState::Pcp: check_pcp_head(c, ws, zid, p, order, size); break;
-        default: check_allocated(c, ws, zid, p, order, size); break;
+        case PageState::Buddy:
+          check_buddy(c, ws, zid, p, order, size);
+          break;
+        case PageState::Pcp:
+          check_pcp_head(c, ws, zid, p, order, size);
+          break;
+        default:
+          check_allocated(c, ws, zid, p, order, size);
+          break;
       }
     }
     return end;

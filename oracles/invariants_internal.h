@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shared by invariants*.cc: the Checker that keeps the first violation by rank, and
 // the pieces of the full and incremental checks (block walk, list walks, counters).
 // Not part of the oracles API; include oracles/invariants.h instead.
@@ -27,7 +28,8 @@ inline constexpr unsigned kMaxZones = kMaxNodes * MAX_NR_ZONES;
 class Checker {
  public:
   explicit Checker(const Machine& m) : m_(m) {
-    for (unsigned i = 0; i < NR_PCP_LISTS; i++) pindex_order_[i] = static_cast<uint8_t>(m.pindex_to_order(i));
+    for (unsigned i = 0; i < NR_PCP_LISTS; i++)
+      pindex_order_[i] = static_cast<uint8_t>(m.pindex_to_order(i));
   }
   const Machine& m() const { return m_; }
   unsigned pindex_order(unsigned pindex) const { return pindex_order_[pindex]; }
@@ -72,7 +74,7 @@ struct WalkState {
   // blocks expected absent. Exact mode verifies every page.
   bool dm_exact = false;
   uint64_t expected_absent = 0;
-  bool probes = true;  // Full mode: try walk_zone_fast() first
+  bool probes = true;                                 // Full mode: try walk_zone_fast() first
   std::array<ZoneTally, kMaxZones>* tally = nullptr;  // Full mode only
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Free lists and per-cpu lists: link integrity (CONFIG_DEBUG_LIST style), membership
 // both ways, and the local link test the incremental check runs on touched heads.
 #include <utility>
@@ -40,7 +41,8 @@ uint64_t walk_lists(Checker& c, int zid, Cursor* cs, unsigned active, Name&& nam
                     const std::string& actual) {
     if (c.better(Inv::ListLinks, zid, at))
       cold([&] {
-        c.fail(Inv::ListLinks, zid, at, {at}, fmt::format("{}: {}", name(k), what), expected, actual);
+        c.fail(Inv::ListLinks, zid, at, {at}, fmt::format("{}: {}", name(k), what), expected,
+               actual);
       });
   };
   uint64_t total = 0;
@@ -56,16 +58,19 @@ uint64_t walk_lists(Checker& c, int zid, Cursor* cs, unsigned active, Name&& nam
       bool done = true;
       if (k.cur == kNil) {
         if (k.l->tail != k.prev)
-          broken(k, last, fmt::format("tail is {} but the chain ends at {}", idx_str(k.l->tail), idx_str(k.prev)),
+          broken(k, last,
+                 fmt::format("tail is {} but the chain ends at {}", idx_str(k.l->tail),
+                             idx_str(k.prev)),
                  "tail == last entry", "tail differs");
         else if (k.n != k.l->count)
           broken(k, last, fmt::format("count is {} but {} entries are linked", k.l->count, k.n),
                  fmt::format("count {}", k.n), fmt::format("count {}", k.l->count));
       } else if (k.cur >= nr) {
-        broken(k, last, fmt::format("link to index {} outside the memmap", k.cur), "a page of the memmap",
-               fmt::format("index {}", k.cur));
+        broken(k, last, fmt::format("link to index {} outside the memmap", k.cur),
+               "a page of the memmap", fmt::format("index {}", k.cur));
       } else if (k.n >= k.l->count) {
-        broken(k, pfn(k.cur), fmt::format("more than count {} entries (a cycle or a stale count)", k.l->count),
+        broken(k, pfn(k.cur),
+               fmt::format("more than count {} entries (a cycle or a stale count)", k.l->count),
                fmt::format("{} entries", k.l->count), "more");
       } else if (const Page& p = m.page(pfn(k.cur)); p.prev != k.prev) {
         broken(k, pfn(k.cur),
@@ -141,7 +146,8 @@ void find_unlinked_head(Checker& c, const Zone& z, PageState state, Inv inv) {
     if (c.better(inv, z.id, p))
       cold([&] {
         c.fail(inv, z.id, p, {p},
-               fmt::format("{} head at pfn {:#x} order {} is not on its list", page_state_name(state), p, pg.order),
+               fmt::format("{} head at pfn {:#x} order {} is not on its list",
+                           page_state_name(state), p, pg.order),
                "linked into the list its fields name", "not linked");
       });
     return;
@@ -149,8 +155,8 @@ void find_unlinked_head(Checker& c, const Zone& z, PageState state, Inv inv) {
   if (c.better(inv, z.id, z.zone_end_pfn()))
     cold([&] {
       c.fail(inv, z.id, z.zone_end_pfn(), {z.zone_start_pfn},
-             fmt::format("the zone's {} lists and its {} heads differ in number", page_state_name(state),
-                         page_state_name(state)),
+             fmt::format("the zone's {} lists and its {} heads differ in number",
+                         page_state_name(state), page_state_name(state)),
              "one list entry per head", "counts differ");
     });
 }
@@ -170,16 +176,19 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
         if (nonempty(z.free_area[k].free_list[ft]))
           cs[n++] = Cursor{&z.free_area[k].free_list[ft], kNil, kNil, 0, static_cast<uint16_t>(k),
                            static_cast<uint16_t>(ft)};
-    auto name = [&](const Cursor& k) { return fmt::format("free_area[{}].free_list[{}]", k.a, freetype_name(k.b)); };
+    auto name = [&](const Cursor& k) {
+      return fmt::format("free_area[{}].free_list[{}]", k.a, freetype_name(k.b));
+    };
     const uint64_t members = walk_lists(c, zid, cs, n, name, [&](const Cursor& k, Pfn p) {
       const Page& pg = m.page(p);
       if (pg.state == PageState::Buddy && pg.order == k.a && pg.list == k.b && z.spans(p)) return;
       if (c.better(Inv::ListFlag, zid, p))
         cold([&] {
           c.fail(Inv::ListFlag, zid, p, {p},
-                 fmt::format("pfn {:#x} on free_area[{}].free_list[{}] is a {} page order {} list {} of {}", p, k.a,
-                             freetype_name(k.b), page_state_name(pg.state), pg.order, pg.list,
-                             zone_str(m, m.page_zone_id(p))),
+                 fmt::format(
+                     "pfn {:#x} on free_area[{}].free_list[{}] is a {} page order {} list {} of {}",
+                     p, k.a, freetype_name(k.b), page_state_name(pg.state), pg.order, pg.list,
+                     zone_str(m, m.page_zone_id(p))),
                  fmt::format("a Buddy head of order {} list {} in this zone", k.a, k.b),
                  fmt::format("{} order {} list {}", page_state_name(pg.state), pg.order, pg.list));
         });
@@ -195,15 +204,19 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
     auto visit = [&](const Cursor& k, Pfn p) {
       const Page& pg = m.page(p);
       const unsigned order = c.pindex_order(k.b);
-      if (pg.state == PageState::Pcp && pg.cpu == k.a && pg.list == k.b && pg.order == order && z.spans(p))
+      if (pg.state == PageState::Pcp && pg.cpu == k.a && pg.list == k.b && pg.order == order &&
+          z.spans(p))
         return;
       if (c.better(Inv::PcpMember, zid, p))
         cold([&] {
-          c.fail(Inv::PcpMember, zid, p, {p},
-                 fmt::format("pfn {:#x} on cpu {} pcp lists[{}] is a {} page order {} cpu {} pindex {}", p, k.a, k.b,
-                             page_state_name(pg.state), pg.order, pg.cpu, pg.list),
-                 fmt::format("a Pcp head of order {} cpu {} pindex {} in this zone", order, k.a, k.b),
-                 fmt::format("{} order {} cpu {} pindex {}", page_state_name(pg.state), pg.order, pg.cpu, pg.list));
+          c.fail(
+              Inv::PcpMember, zid, p, {p},
+              fmt::format(
+                  "pfn {:#x} on cpu {} pcp lists[{}] is a {} page order {} cpu {} pindex {}", p,
+                  k.a, k.b, page_state_name(pg.state), pg.order, pg.cpu, pg.list),
+              fmt::format("a Pcp head of order {} cpu {} pindex {} in this zone", order, k.a, k.b),
+              fmt::format("{} order {} cpu {} pindex {}", page_state_name(pg.state), pg.order,
+                          pg.cpu, pg.list));
         });
     };
     uint64_t members = 0;
@@ -212,7 +225,8 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
       const PerCpuPages& pcp = m.pcp(z.id, cpu);
       for (unsigned i = 0; i < NR_PCP_LISTS; i++)
         if (nonempty(pcp.lists[i]))
-          cs[n++] = Cursor{&pcp.lists[i], kNil, kNil, 0, static_cast<uint16_t>(cpu), static_cast<uint16_t>(i)};
+          cs[n++] = Cursor{&pcp.lists[i],           kNil, kNil, 0, static_cast<uint16_t>(cpu),
+                           static_cast<uint16_t>(i)};
       if (n + NR_PCP_LISTS > kBatch || cpu + 1 == m.nr_cpus()) {
         members += walk_lists(c, zid, cs, n, name, visit);
         n = 0;
@@ -224,8 +238,10 @@ void check_zone_lists(Checker& c, const Zone& z, const ZoneTally& t, bool free_o
   if (t.block_pages != z.managed_pages && c.better(Inv::Partition, zid, z.zone_end_pfn()))
     cold([&] {
       c.fail(Inv::Partition, zid, z.zone_end_pfn(), {z.zone_start_pfn},
-             fmt::format("blocks cover {} pages but the zone manages {}", t.block_pages, z.managed_pages),
-             fmt::format("{} pages in blocks", z.managed_pages), fmt::format("{} pages in blocks", t.block_pages));
+             fmt::format("blocks cover {} pages but the zone manages {}", t.block_pages,
+                         z.managed_pages),
+             fmt::format("{} pages in blocks", z.managed_pages),
+             fmt::format("{} pages in blocks", t.block_pages));
     });
 }
 
@@ -238,8 +254,8 @@ void check_head_links(Checker& c, Pfn head, int zid) {
   if (c.better(inv, zid, head))
     cold([&] {
       c.fail(inv, zid, head, {head},
-             fmt::format("{} head at pfn {:#x} order {} is not linked into its list", page_state_name(p.state),
-                         head, p.order),
+             fmt::format("{} head at pfn {:#x} order {} is not linked into its list",
+                         page_state_name(p.state), head, p.order),
              "neighbours (or the list head/tail) point back at it", "links disagree");
     });
 }

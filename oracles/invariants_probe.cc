@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The full check's block walk of a zone span and its free-list walk, fast when there
 // is nothing to report.
 //
@@ -38,8 +39,9 @@ constexpr unsigned kLanes = 4;  // walk_zone_fast() names them one by one
 // A head's bytes 8..15 (state, order, list, flags, cpu, refcount, unused) read as one
 // little-endian word.
 static_assert(std::endian::native == std::endian::little, "head words are read little-endian");
-static_assert(offsetof(Page, state) == 8 && offsetof(Page, order) == 9 && offsetof(Page, list) == 10 &&
-                  offsetof(Page, flags) == 11 && offsetof(Page, cpu) == 12 && offsetof(Page, refcount) == 14,
+static_assert(offsetof(Page, state) == 8 && offsetof(Page, order) == 9 &&
+                  offsetof(Page, list) == 10 && offsetof(Page, flags) == 11 &&
+                  offsetof(Page, cpu) == 12 && offsetof(Page, refcount) == 14,
               "the head word layout");
 constexpr unsigned kListShift = 16, kFlagsShift = 24, kRefShift = 48;
 // Bit of Rule::want outside every mask: set for states that have no buddy check.
@@ -67,8 +69,9 @@ constexpr std::array<Rule, 256> make_rules() {
                          uint64_t{0xFF} << kRefShift};
   // Allocated: refcount 0 or 1 (BUDDY-META), mapped and not flipped by its owner (DM-ALLOC).
   constexpr unsigned alloc = static_cast<unsigned>(PageState::Allocated);
-  r[alloc] = {alloc | uint64_t{1} << kSoloShift,
-              0xFF | uint64_t{PG_unmapped | PG_dm_changed} << kFlagsShift | uint64_t{0xFE} << kRefShift};
+  r[alloc] = {
+      alloc | uint64_t{1} << kSoloShift,
+      0xFF | uint64_t{PG_unmapped | PG_dm_changed} << kFlagsShift | uint64_t{0xFE} << kRefShift};
   return r;
 }
 constexpr std::array<Rule, 256> kRules = make_rules();
@@ -123,9 +126,9 @@ struct Probe {
     const unsigned cpu = (w >> 32) & 0xFFFF;
     const uint64_t size = uint64_t{1} << (o & 63);
     const bool ok = o <= pbo && (p & (size - 1)) == 0 && !m.pageblock_unmapped(p) &&
-                    ((w >> kFlagsShift) & 0xFF) == 0 && ((w >> kRefShift) & 0xFF) == 0 && cpu < nr_cpus &&
-                    list < NR_PCP_LISTS_MAPPED && scratch.pindex_order(list) == o &&
-                    (o <= PAGE_ALLOC_COSTLY_ORDER || o == pbo);
+                    ((w >> kFlagsShift) & 0xFF) == 0 && ((w >> kRefShift) & 0xFF) == 0 &&
+                    cpu < nr_cpus && list < NR_PCP_LISTS_MAPPED &&
+                    scratch.pindex_order(list) == o && (o <= PAGE_ALLOC_COSTLY_ORDER || o == pbo);
     if (!ok) return 0;
     npcp++;
     nfast++;
@@ -142,7 +145,8 @@ struct Probe {
     const uint64_t sz = uint64_t{sizeof(Page)} << o;
     const uint32_t f = fact[off >> pb_shift];
     bool ok = (off & (sz - 1)) == 0 && ((w ^ (r.want | f)) & r.mask) == 0;
-    for (uint64_t q = off + (uint64_t{1} << pb_shift); ok && q < off + sz; q += uint64_t{1} << pb_shift)
+    for (uint64_t q = off + (uint64_t{1} << pb_shift); ok && q < off + sz;
+         q += uint64_t{1} << pb_shift)
       ok = buddy ? fact[q >> pb_shift] == f : fact[q >> pb_shift] != kPoison;
     if (ok && buddy && o < max_order) ok = ((head_word(bytes + (off ^ sz)) ^ w) & 0xFFFF) != 0;
     if (!ok) return 0;
@@ -159,7 +163,8 @@ struct Probe {
     const unsigned o = (w >> 8) & 0xFF;
     // Within the piece (a longer block is visit_block()'s, and its facts are not at hand).
     if (o <= max_order && off + (sizeof(Page) << o) <= l.end) {
-      const uint64_t next = (w & 0xFF) == static_cast<unsigned>(PageState::Pcp) ? pcp(off, w) : big(off, w, o);
+      const uint64_t next =
+          (w & 0xFF) == static_cast<unsigned>(PageState::Pcp) ? pcp(off, w) : big(off, w, o);
       if (next) return next;
     }
     flush(l, off);
@@ -198,7 +203,8 @@ struct Fast {
     const uint64_t wb = head_word(bytes + (off ^ sz));
     const bool unmerged = (((wb ^ w) & 0xFFFF) | (want >> kSoloShift)) == 0;
     // `|`, not `||`: one branch, so the compiler does not split it into unpredictable ones.
-    const bool other = (((w ^ want) & r.mask) != 0) | (o_raw > lim) | ((off & (sz - 1)) != 0) | unmerged;
+    const bool other =
+        (((w ^ want) & r.mask) != 0) | (o_raw > lim) | ((off & (sz - 1)) != 0) | unmerged;
     if (other) [[unlikely]]
       return pr.rare(off, l);
     // One add for both counts (each below 2^32: memmap indices are 32-bit).
@@ -325,8 +331,8 @@ struct ListCursor {
   uint32_t left;       // entries still to visit
   uint32_t want;       // bytes 8..11 of a member's entry: Buddy, order, freetype, no flags
   uint32_t zone_first, span;
-  uint32_t list;     // index into the ListEnds
-  uint32_t rot;      // 0 forward, 32 backward: rotr(next | prev << 32) = (go | check << 32)
+  uint32_t list;  // index into the ListEnds
+  uint32_t rot;   // 0 forward, 32 backward: rotr(next | prev << 32) = (go | check << 32)
 };
 
 uint32_t entry_word(const Page& e) {
@@ -336,7 +342,8 @@ uint32_t entry_word(const Page& e) {
 }
 
 uint64_t entry_links(const Page& e) {
-  static_assert(offsetof(Page, next) == 0 && offsetof(Page, prev) == 4, "next, prev read as one word");
+  static_assert(offsetof(Page, next) == 0 && offsetof(Page, prev) == 4,
+                "next, prev read as one word");
   uint64_t w;
   std::memcpy(&w, &e, sizeof w);
   return w;
@@ -352,7 +359,8 @@ uint64_t entry_links(const Page& e) {
 // A zone whose list counts do not add up to its Buddy heads is not walked.
 void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& tally,
                       std::array<bool, kMaxZones>& ok) {
-  static_assert(offsetof(Page, order) == offsetof(Page, state) + 1 && offsetof(Page, list) == offsetof(Page, state) + 2 &&
+  static_assert(offsetof(Page, order) == offsetof(Page, state) + 1 &&
+                    offsetof(Page, list) == offsetof(Page, state) + 2 &&
                     offsetof(Page, flags) == offsetof(Page, state) + 3,
                 "state, order, list, flags are read as one word");
   const Page* pages = &m.page(m.start_pfn());
@@ -385,7 +393,8 @@ void probe_free_lists(const Machine& m, const std::array<ZoneTally, kMaxZones>& 
         const uint32_t fwd = l.count - l.count / 2;
         lists.push_back(ListEnds{&l, id, l.head, kNil, l.tail, kNil});
         cs.push_back(ListCursor{l.head, kNil, fwd, entry_word(e), zone_first, span, li, 0});
-        cs.push_back(ListCursor{l.tail, kNil, l.count - fwd, entry_word(e), zone_first, span, li, 32});
+        cs.push_back(
+            ListCursor{l.tail, kNil, l.count - fwd, entry_word(e), zone_first, span, li, 32});
       }
     // Counts that do not add up: the zone is not walked.
     ok[id] = total == tally[id].buddy_heads;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The reference model (reference.h): per-PFN states kept from op outcomes alone,
 // compared with the machine's coarse view, and the liveness judgement of failures.
 #include "oracles/reference.h"
@@ -23,10 +24,14 @@ using State = Reference::State;
 
 const char* state_name(State s) {
   switch (s) {
-    case State::Absent: return "absent";
-    case State::Reserved: return "reserved";
-    case State::Free: return "free";
-    case State::Allocated: return "allocated";
+    case State::Absent:
+      return "absent";
+    case State::Reserved:
+      return "reserved";
+    case State::Free:
+      return "free";
+    case State::Allocated:
+      return "allocated";
   }
   return "?";
 }
@@ -65,12 +70,17 @@ MachineBlock machine_block(const Machine& m, Pfn pfn) {
   const Page& p = m.page(pfn);
   b.raw = p.state;
   switch (p.state) {
-    case PageState::Absent: return b;
-    case PageState::Reserved: b.state = State::Reserved; return b;
+    case PageState::Absent:
+      return b;
+    case PageState::Reserved:
+      b.state = State::Reserved;
+      return b;
     case PageState::Buddy:
     case PageState::Pcp:
-    case PageState::Allocated: return head_block(p, pfn);
-    case PageState::Tail: break;
+    case PageState::Allocated:
+      return head_block(p, pfn);
+    case PageState::Tail:
+      break;
   }
   for (unsigned k = 1; k <= m.max_order(); k++) {
     const Pfn head = pfn & ~((Pfn{1} << k) - 1);
@@ -85,7 +95,8 @@ MachineBlock machine_block(const Machine& m, Pfn pfn) {
 std::string machine_str(const MachineBlock& b, Pfn pfn) {
   if (b.orphan) return "a tail page that no block head covers";
   if (b.head == kNoPfn) return state_name(b.state);
-  std::string s = fmt::format("{} ({} order {}", state_name(b.state), page_state_name(b.raw), b.order);
+  std::string s =
+      fmt::format("{} ({} order {}", state_name(b.state), page_state_name(b.raw), b.order);
   if (b.head != pfn) s += fmt::format(" at {:#x}", b.head);
   return s + ")";
 }
@@ -109,7 +120,8 @@ Reference::Reference(const Config& config) {
   n_ = n;
   const size_t nz = config.nodes.size() * MAX_NR_ZONES;
   // Largest alignment first: no padding between the arrays.
-  buf_ = std::make_unique_for_overwrite<std::byte[]>(nz * sizeof(uint64_t) + n * (sizeof(uint32_t) + sizeof(uint16_t) + 1));
+  buf_ = std::make_unique_for_overwrite<std::byte[]>(nz * sizeof(uint64_t) +
+                                                     n * (sizeof(uint32_t) + sizeof(uint16_t) + 1));
   std::byte* p = buf_.get();
   zone_free_ = {reinterpret_cast<uint64_t*>(p), nz};
   owner_ = reinterpret_cast<uint32_t*>(p + nz * sizeof(uint64_t));
@@ -128,9 +140,11 @@ Reference::Reference(const Config& config) {
       std::fill(state_ + from, state_ + to, static_cast<uint8_t>(State::Free));  // CMA too
       std::fill(zone_of_ + from, zone_of_ + to, id);
       for (const PfnRange& r : z.holes)
-        std::fill(state_ + (r.start - base_), state_ + (r.end - base_), static_cast<uint8_t>(State::Absent));
+        std::fill(state_ + (r.start - base_), state_ + (r.end - base_),
+                  static_cast<uint8_t>(State::Absent));
       for (const PfnRange& r : z.reserved)
-        std::fill(state_ + (r.start - base_), state_ + (r.end - base_), static_cast<uint8_t>(State::Reserved));
+        std::fill(state_ + (r.start - base_), state_ + (r.end - base_),
+                  static_cast<uint8_t>(State::Reserved));
       zone_free_[id] += std::count(state_ + from, state_ + to, static_cast<uint8_t>(State::Free));
     }
   }
@@ -154,13 +168,15 @@ std::optional<Finding> Reference::on_alloc(uint32_t id, Pfn pfn, unsigned order)
     if (s == State::Free) continue;
     return cold([&]() -> std::optional<Finding> {
       std::string held = state_name(s);
-    if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
-    const int zone = (p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone)
-                         ? zone_of_[p - base_] : -1;
-    return check_finding(Check::RefOverlap,
-                       fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
-                                   pfn, order, p, held),
-                         "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
+      if (s == State::Allocated) held += fmt::format(" by allocation {}", owner(p));
+      const int zone = (p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone)
+                           ? zone_of_[p - base_]
+                           : -1;
+      return check_finding(
+          Check::RefOverlap,
+          fmt::format("allocation {} (pfn {:#x} order {}) was handed pfn {:#x}, which is {}", id,
+                      pfn, order, p, held),
+          "every page of the block free", fmt::format("pfn {:#x} {}", p, held), {p, pfn}, zone);
     });
   }
   for (uint64_t i = 0; i < n; i++) {
@@ -197,16 +213,18 @@ bool Reference::is_allocation(Pfn pfn, unsigned order) const {
 // Compares the pages of the machine block around `pfn` (or the PFN alone when it is
 // no block) with the reference. Returns a REF-STATE finding on the first difference.
 static std::optional<Finding> compare_around(const Reference& ref, const Machine& m, Pfn pfn,
-                                             const MachineBlock& b, std::span<const uint16_t> zone_of,
-                                             Pfn base) {
+                                             const MachineBlock& b,
+                                             std::span<const uint16_t> zone_of, Pfn base) {
   auto zone_at = [&](Pfn p) -> int {
-    return (p >= base && p - base < zone_of.size() && zone_of[p - base] != kNoZone) ? zone_of[p - base] : -1;
+    return (p >= base && p - base < zone_of.size() && zone_of[p - base] != kNoZone)
+               ? zone_of[p - base]
+               : -1;
   };
   auto finding = [&](Pfn p, const std::string& machine, const std::string& reference) {
     const int zone = zone_at(p);
     return check_finding(Check::RefState,
-                         fmt::format("pfn {:#x} ({}): machine says {}, reference says {}", p, zone_str(m, zone),
-                                     machine, reference),
+                         fmt::format("pfn {:#x} ({}): machine says {}, reference says {}", p,
+                                     zone_str(m, zone), machine, reference),
                          reference, machine, {p}, zone);
   };
   auto ref_str = [&](Pfn p) {
@@ -215,7 +233,10 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
                                  : std::string(state_name(s));
   };
   if (b.head == kNoPfn) {
-    if (ref.state(pfn) != b.state) return cold([&]() -> std::optional<Finding> { return finding(pfn, machine_str(b, pfn), ref_str(pfn)); });
+    if (ref.state(pfn) != b.state)
+      return cold([&]() -> std::optional<Finding> {
+        return finding(pfn, machine_str(b, pfn), ref_str(pfn));
+      });
     return std::nullopt;
   }
   const uint64_t n = uint64_t{1} << b.order;
@@ -224,33 +245,39 @@ static std::optional<Finding> compare_around(const Reference& ref, const Machine
     for (uint64_t i = 0; i < n; i++) {
       const Pfn p = b.head + i;
       if (ref.state(p) != State::Allocated || ref.owner(p) != ref.owner(b.head))
-        return cold([&]() -> std::optional<Finding> { return finding(p, machine_str(b, p), ref_str(p)); });
+        return cold(
+            [&]() -> std::optional<Finding> { return finding(p, machine_str(b, p), ref_str(p)); });
     }
     return cold([&]() -> std::optional<Finding> {
       return finding(b.head, machine_str(b, b.head),
-                     fmt::format("allocation {} is not exactly {:#x}-{:#x}", ref.owner(b.head), b.head, b.head + n));
+                     fmt::format("allocation {} is not exactly {:#x}-{:#x}", ref.owner(b.head),
+                                 b.head, b.head + n));
     });
   }
   if (b.state == State::Free)
     for (uint64_t i = 0; i < n; i++)
       if (ref.state(b.head + i) != State::Free)
-        return cold([&]() -> std::optional<Finding> { return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i)); });
+        return cold([&]() -> std::optional<Finding> {
+          return finding(b.head + i, machine_str(b, b.head + i), ref_str(b.head + i));
+        });
   return std::nullopt;
 }
 
-static std::optional<Finding> compare_counts(const Machine& m, std::span<const uint64_t> zone_free) {
+static std::optional<Finding> compare_counts(const Machine& m,
+                                             std::span<const uint64_t> zone_free) {
   for (unsigned z = 0; z < m.nr_zones() && z < zone_free.size(); z++) {
     int64_t pcp = 0;
     for (unsigned cpu = 0; cpu < m.nr_cpus(); cpu++) pcp += m.pcp(z, cpu).count;
     const int64_t machine = m.zone(z).nr_free_pages + pcp;
     if (machine == static_cast<int64_t>(zone_free[z])) continue;
     return cold([&]() -> std::optional<Finding> {
-      return check_finding(Check::RefFreeCount,
-                           fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
-                                       zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
-                                       zone_free[z]),
-                           fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
-                           static_cast<int>(z));
+      return check_finding(
+          Check::RefFreeCount,
+          fmt::format("{}: NR_FREE_PAGES {} + pcp {} = {} free pages, reference counts {}",
+                      zone_str(m, static_cast<int>(z)), m.zone(z).nr_free_pages, pcp, machine,
+                      zone_free[z]),
+          fmt::format("{} free pages", zone_free[z]), fmt::format("{} free pages", machine), {},
+          static_cast<int>(z));
     });
   }
   return std::nullopt;
@@ -273,7 +300,8 @@ std::optional<Finding> Reference::compare_sorted_copy(const Machine& m) const {
   return compare_touched(m, sorted.data(), t.n);
 }
 
-std::optional<Finding> Reference::compare_touched(const Machine& m, const Pfn* pfns, unsigned n) const {
+std::optional<Finding> Reference::compare_touched(const Machine& m, const Pfn* pfns,
+                                                  unsigned n) const {
   // An op touches a block's PFNs many times over (list links, merges, splits): compare
   // each block once, in PFN order.
   Pfn covered = 0;  // tail pages below this belong to the block compared last
@@ -313,21 +341,25 @@ bool Reference::agrees_by_block(const Machine& m) const {
     switch (pg.state) {
       case PageState::Absent:
       case PageState::Reserved:
-        if (st[i] != static_cast<uint8_t>(pg.state == PageState::Absent ? State::Absent : State::Reserved))
+        if (st[i] !=
+            static_cast<uint8_t>(pg.state == PageState::Absent ? State::Absent : State::Reserved))
           return false;
         i++;
         continue;
-      case PageState::Tail: return false;  // an orphan: the PFN walk names it
+      case PageState::Tail:
+        return false;  // an orphan: the PFN walk names it
       case PageState::Buddy:
       case PageState::Pcp:
-      case PageState::Allocated: break;
+      case PageState::Allocated:
+        break;
     }
     if (pg.order > m.max_order()) return false;
     const uint64_t len = uint64_t{1} << pg.order;
     if (i + len > n) return false;
     // A head inside the block is a block of its own to the PFN walk.
     unsigned inner = 0;
-    for (uint64_t j = i + 1; j < i + len; j++) inner |= static_cast<unsigned>(m.page(base_ + j).state);
+    for (uint64_t j = i + 1; j < i + len; j++)
+      inner |= static_cast<unsigned>(m.page(base_ + j).state);
     if (inner) return false;
     if (pg.state != PageState::Allocated) {
       if (!run_is(i, len, State::Free)) return false;
@@ -335,8 +367,11 @@ bool Reference::agrees_by_block(const Machine& m) const {
       // Exactly one allocation: its id on every page, and not beyond either end.
       const uint32_t id = own[i];
       if (!run_is(i, len, State::Allocated) || !owned_by(i, len, id)) return false;
-      if (i > 0 && st[i - 1] == static_cast<uint8_t>(State::Allocated) && own[i - 1] == id) return false;
-      if (i + len < n && st[i + len] == static_cast<uint8_t>(State::Allocated) && own[i + len] == id) return false;
+      if (i > 0 && st[i - 1] == static_cast<uint8_t>(State::Allocated) && own[i - 1] == id)
+        return false;
+      if (i + len < n && st[i + len] == static_cast<uint8_t>(State::Allocated) &&
+          own[i + len] == id)
+        return false;
     }
     i += len;
   }
@@ -370,14 +405,15 @@ std::optional<Finding> Reference::compare_full(const Machine& m) const {
     }
     if (same) continue;
     if (auto f = compare_around(*this, m, p, machine_block(m, p), {zone_of_, n_}, base_)) return f;
-    const int zone = p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone
-                         ? zone_of_[p - base_] : -1;
+    const int zone =
+        p >= base_ && p - base_ < n_ && zone_of_[p - base_] != kNoZone ? zone_of_[p - base_] : -1;
     return cold([&]() -> std::optional<Finding> {
-      return check_finding(Check::RefState,
-                           fmt::format("pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})",
-                                       p, zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r),
-                                       owner(p)),
-                           state_name(r), state_name(b.state), {p}, zone);
+      return check_finding(
+          Check::RefState,
+          fmt::format(
+              "pfn {:#x} ({}): machine block {:#x} order {} is {}, reference says {} (owner {})", p,
+              zone_str(m, zone), b.head, b.order, state_name(b.state), state_name(r), owner(p)),
+          state_name(r), state_name(b.state), {p}, zone);
     });
   }
   return compare_counts(m, zone_free_);
@@ -388,7 +424,8 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
   return judge_failure(m, req, ctx, eligibility(m, req, ctx));
 }
 
-std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
+std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocRequest& req,
+                                                const AllocFlags* ctx,
                                                 const std::optional<Eligibility>& e) const {
   if (!e) return std::nullopt;  // invalid: judge_validity's business
   // An OOM victim leaves the slow path right after the OOM killer ran (it may have
@@ -404,27 +441,31 @@ std::optional<Finding> Reference::judge_failure(const Machine& m, const AllocReq
     const Zone& z = m.zone(zid);
     // (a) the min watermark test as the slow path's first attempt runs it.
     const uint64_t mark = z.watermark[WMARK_MIN] + z.watermark_boost;
-    const WatermarkCheck w =
-        spec_watermark_check(m, z, e->order, mark, e->highest_zoneidx, e->slow_flags, z.nr_free_pages,
-                             static_cast<int64_t>(z.nr_free_highatomic), z.nr_free_cma_pages, true);
+    const WatermarkCheck w = spec_watermark_check(
+        m, z, e->order, mark, e->highest_zoneidx, e->slow_flags, z.nr_free_pages,
+        static_cast<int64_t>(z.nr_free_highatomic), z.nr_free_cma_pages, true);
     if (!w.ok) continue;
     // (b) a free block the request may take.
     for (unsigned k = e->order; k <= max_order; k++) {
       for (unsigned ft = 0; ft < NR_FREETYPE_IDXS; ft++) {
         const ListHead& l = z.free_area[k].free_list[ft];
         if (l.empty()) continue;
-        const bool flip = ft == FREETYPE_UNMAPPED_IDX && !e->unmapped && e->flip_ok && k >= flip_order;
+        const bool flip =
+            ft == FREETYPE_UNMAPPED_IDX && !e->unmapped && e->flip_ok && k >= flip_order;
         if (!e->list_ok[ft] && !flip) continue;
         const Pfn block = m.pfn_of_index(l.head);
         return cold([&]() -> std::optional<Finding> {
-          return check_finding(Check::LiveFail,
-                               fmt::format("{} failed although {} passes its min watermark and holds a free order-{} {} "
-                                           "block at pfn {:#x}",
-                                           request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
-                               "the allocation succeeds",
-                               fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})", zone_str(m, zid),
-                                           w.usable, w.min, w.reserve, alloc_flags_to_string(e->slow_flags)),
-                               {block}, zid);
+          return check_finding(
+              Check::LiveFail,
+              fmt::format(
+                  "{} failed although {} passes its min watermark and holds a free order-{} {} "
+                  "block at pfn {:#x}",
+                  request_string(req, ctx), zone_str(m, zid), k, freetype_name(ft), block),
+              "the allocation succeeds",
+              fmt::format("NULL; {}: {} usable free > min {} + lowmem_reserve {} ({})",
+                          zone_str(m, zid), w.usable, w.min, w.reserve,
+                          alloc_flags_to_string(e->slow_flags)),
+              {block}, zid);
         });
       }
     }

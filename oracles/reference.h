@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The reference model: an obviously simple account of every PFN, kept beside the
 // machine from op outcomes alone (never by reading the machine's lists):
 //
@@ -79,7 +80,8 @@ class Reference {
   std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
                                        const AllocFlags* ctx) const;
   // The same with `e` = eligibility(m, req, ctx) computed by the caller.
-  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
+  std::optional<Finding> judge_failure(const Machine& m, const AllocRequest& req,
+                                       const AllocFlags* ctx,
                                        const std::optional<Eligibility>& e) const;
 
  private:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Rendering a Finding like a kernel bug report: the invariant ID and rule, PFNs and
 // zone, expected versus actual, an ASCII map of the neighbourhood, the /proc dumps, the
 // op that triggered it, the trace of the whole run so far and the replay command.

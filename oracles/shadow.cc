@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shadow oracle (shadow.h): per-allocation judgement against eligibility(), the
 // __GFP_ZERO check, and painting. Every rule cites the spec item it enforces.
 #include "oracles/shadow.h"
@@ -61,26 +62,30 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   // #24 order/containment first: everything below reads per-page state.
   if (r.order != req.order)
     return cold([&, pfn]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowOrder,
-                           fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
-                           fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
+      return check_finding(
+          Check::ShadowOrder,
+          fmt::format("{} returned an order-{} block at pfn {:#x}", what(), r.order, pfn),
+          fmt::format("order {}", req.order), fmt::format("order {}", r.order), {pfn}, r.zone);
     });
   if (!m.pfn_in_memmap(pfn) || !m.pfn_in_memmap(pfn + n - 1))
     return cold([&, pfn]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
-                           "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
+      return check_finding(
+          Check::ShadowOrder, fmt::format("{} returned pfn {:#x} outside the memmap", what(), pfn),
+          "a block inside the memory map", fmt::format("pfn {:#x}", pfn), {pfn}, -1);
     });
   const int zid = span_zone(m, pfn);
   if (pfn & (n - 1) || zid < 0 || span_zone(m, pfn + n - 1) != zid || r.zone != zid) {
     return cold([&, pfn, n, zid]() -> std::optional<Finding> {
-      std::string actual = pfn & (n - 1) ? fmt::format("pfn {:#x} is not {}-page aligned", pfn, n)
-                           : zid < 0     ? fmt::format("pfn {:#x} lies in no zone", pfn)
-                           : r.zone != zid
-                               ? fmt::format("result names zone {} but the block lies in {}", r.zone, where(m, zid))
-                               : fmt::format("block {:#x}-{:#x} crosses the end of {}", pfn, pfn + n, where(m, zid));
-      return check_finding(Check::ShadowOrder,
-                           fmt::format("{} returned a bad block at pfn {:#x}: {}", what(), pfn, actual),
-                           "2^order pages, aligned, inside one zone", actual, {pfn}, zid);
+      std::string actual =
+          pfn & (n - 1) ? fmt::format("pfn {:#x} is not {}-page aligned", pfn, n)
+          : zid < 0     ? fmt::format("pfn {:#x} lies in no zone", pfn)
+          : r.zone != zid
+              ? fmt::format("result names zone {} but the block lies in {}", r.zone, where(m, zid))
+              : fmt::format("block {:#x}-{:#x} crosses the end of {}", pfn, pfn + n, where(m, zid));
+      return check_finding(
+          Check::ShadowOrder,
+          fmt::format("{} returned a bad block at pfn {:#x}: {}", what(), pfn, actual),
+          "2^order pages, aligned, inside one zone", actual, {pfn}, zid);
     });
   }
   const Zone& z = m.zone(zid);
@@ -89,33 +94,39 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   // #17 zone index.
   if (z.type > e.highest_zoneidx)
     return cold([&, pfn, zid]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowZone, fmt::format("{} got {} above its highest zone {}", what(), at(),
-                                                 zone_name(e.highest_zoneidx)),
-                           fmt::format("zone <= {}", zone_name(e.highest_zoneidx)), zone_name(z.type), {pfn}, zid);
+      return check_finding(Check::ShadowZone,
+                           fmt::format("{} got {} above its highest zone {}", what(), at(),
+                                       zone_name(e.highest_zoneidx)),
+                           fmt::format("zone <= {}", zone_name(e.highest_zoneidx)),
+                           zone_name(z.type), {pfn}, zid);
     });
   // #18 node: THISNODE, nodemask, cpuset.
   if ((e.gfp & __GFP_THISNODE) && z.node != e.preferred_nid)
     return cold([&, pfn, zid]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
-                           fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
+      return check_finding(
+          Check::ShadowThisnode, fmt::format("{} (__GFP_THISNODE) got {}", what(), at()),
+          fmt::format("node {}", e.preferred_nid), fmt::format("node {}", z.node), {pfn}, zid);
     });
   if (req.nodemask && !e.nodemask_may_be_ignored && !req.nodemask->test(z.node))
     return cold([&, pfn, zid]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowNodemask, fmt::format("{} got {} outside its nodemask", what(), at()),
+      return check_finding(Check::ShadowNodemask,
+                           fmt::format("{} got {} outside its nodemask", what(), at()),
                            fmt::format("node in {}", nodemask_to_string(*req.nodemask)),
                            fmt::format("node {}", z.node), {pfn}, zid);
     });
   if (!e.cpuset_may_be_ignored && !spec_cpuset_node_allowed(z.node, e.gfp, req.task))
     return cold([&, pfn, zid]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
-                           fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
-                           fmt::format("node {}", z.node), {pfn}, zid);
+      return check_finding(
+          Check::ShadowCpuset, fmt::format("{} got {} outside its cpuset", what(), at()),
+          fmt::format("node in cpuset mems {}", nodemask_to_string(*req.task.cpuset_mems)),
+          fmt::format("node {}", z.node), {pfn}, zid);
     });
   // #19 CMA only for movable requests.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_CMA); b != kNoPfn && !e.cma_ok)
     return cold([&, zid, b]() -> std::optional<Finding> {
       return check_finding(Check::ShadowCma,
-                           fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(), b, where(m, zid)),
+                           fmt::format("{} (not movable) got a CMA page at pfn {:#x} ({})", what(),
+                                       b, where(m, zid)),
                            "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
     });
   // #20 private nodes: __GFP_PRIVATE/managed_node, and only through the zonelist
@@ -123,7 +134,8 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   if (m.node(z.node).has(N_MEMORY_PRIVATE)) {
     if (!e.private_ok)
       return cold([&, pfn, zid]() -> std::optional<Finding> {
-        return check_finding(Check::ShadowPrivate, fmt::format("{} got {} on a private node", what(), at()),
+        return check_finding(Check::ShadowPrivate,
+                             fmt::format("{} got {} on a private node", what(), at()),
                              "no N_MEMORY_PRIVATE node without __GFP_PRIVATE or managed_node",
                              fmt::format("private node {}", z.node), {pfn}, zid);
       });
@@ -132,7 +144,8 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
         return check_finding(Check::ShadowPrivate,
                              fmt::format("{} got {} on a private node outside node {}'s zonelist",
                                          what(), at(), e.preferred_nid),
-                             "a zone of the request's zonelist", fmt::format("private node {}", z.node), {pfn}, zid);
+                             "a zone of the request's zonelist",
+                             fmt::format("private node {}", z.node), {pfn}, zid);
       });
   }
   // #21 direct map: unmapped requests get unmapped blocks, mapped ones present pages.
@@ -144,8 +157,8 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
       return cold([&, zid, bad, why]() -> std::optional<Finding> {
         return check_finding(Check::ShadowUnmapped,
                              fmt::format("{} ({}) got {} whose {} says {} at pfn {:#x}", what(),
-                                e.unmapped ? "unmapped" : "mapped", at(), why,
-                                e.unmapped ? "mapped" : "unmapped", bad),
+                                         e.unmapped ? "unmapped" : "mapped", at(), why,
+                                         e.unmapped ? "mapped" : "unmapped", bad),
                              e.unmapped ? "unmapped block, absent from the direct map"
                                         : "pages present in the direct map",
                              fmt::format("{} of pfn {:#x}", why, bad), {bad}, zid);
@@ -159,16 +172,18 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
     const ZoneSnapshot& before = pre.zones[zid];
     const int64_t upper = before.nr_free + before.pcp_pages + pre.freed_during_op;
     const int64_t cma = before.nr_free_cma;
-    WatermarkCheck w = spec_watermark_check(m, z, r.order, z.watermark[WMARK_MIN], e.highest_zoneidx,
-                                            e.permissive_flags, upper, 0, cma, false);
+    WatermarkCheck w =
+        spec_watermark_check(m, z, r.order, z.watermark[WMARK_MIN], e.highest_zoneidx,
+                             e.permissive_flags, upper, 0, cma, false);
     if (!w.ok)
       return cold([&, pfn, zid]() -> std::optional<Finding> {
-        return check_finding(Check::ShadowWatermark,
-                             fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
-                             fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
-                             fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
-                                w.usable, before.nr_free, before.pcp_pages, pre.freed_during_op),
-                             {pfn}, zid);
+        return check_finding(
+            Check::ShadowWatermark,
+            fmt::format("{} got {} although the zone was below its min watermark", what(), at()),
+            fmt::format("usable free > min {} + lowmem_reserve {}", w.min, w.reserve),
+            fmt::format("at most {} usable free ({} free + {} pcp + {} freed during the op)",
+                        w.usable, before.nr_free, before.pcp_pages, pre.freed_during_op),
+            {pfn}, zid);
       });
   }
   // #23 highatomic reserve. Highatomic pages freed to a pcp list sit on the MOVABLE
@@ -176,23 +191,25 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
   // pcp lists: pages served from pcp lists are exempt.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_HIGHATOMIC); b != kNoPfn) {
     const bool may = e.permissive_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK);
-    const bool via_pcp = spec_pcp_allowed_order(m, r.order) &&
-                         (e.migratetype == MIGRATE_MOVABLE || r.from_pcp);
+    const bool via_pcp =
+        spec_pcp_allowed_order(m, r.order) && (e.migratetype == MIGRATE_MOVABLE || r.from_pcp);
     if (!may && !via_pcp)
       return cold([&, zid, b]() -> std::optional<Finding> {
-        return check_finding(Check::ShadowHighatomic,
-                             fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})",
-                                         what(), b, where(m, zid)),
-                             "ALLOC_HIGHATOMIC, ALLOC_OOM or ALLOC_NON_BLOCK", alloc_flags_to_string(e.permissive_flags),
-                             {b}, zid);
+        return check_finding(
+            Check::ShadowHighatomic,
+            fmt::format("{} got a page of a HIGHATOMIC pageblock at pfn {:#x} ({})", what(), b,
+                        where(m, zid)),
+            "ALLOC_HIGHATOMIC, ALLOC_OOM or ALLOC_NON_BLOCK",
+            alloc_flags_to_string(e.permissive_flags), {b}, zid);
       });
   }
   // #24 page->pfmemalloc only after ALLOC_NO_WATERMARKS.
   if ((m.page(pfn).flags & PG_pfmemalloc) && !e.no_watermarks_possible)
     return cold([&, pfn, zid]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowPfmemalloc, fmt::format("{} got {} marked pfmemalloc", what(), at()),
-                           "no PG_pfmemalloc without ALLOC_NO_WATERMARKS", alloc_flags_to_string(e.permissive_flags),
-                           {pfn}, zid);
+      return check_finding(Check::ShadowPfmemalloc,
+                           fmt::format("{} got {} marked pfmemalloc", what(), at()),
+                           "no PG_pfmemalloc without ALLOC_NO_WATERMARKS",
+                           alloc_flags_to_string(e.permissive_flags), {pfn}, zid);
     });
   return std::nullopt;
 }
@@ -259,8 +276,7 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
 
   // An invalid request that succeeded is judge_validity()'s finding; here it only
   // gets recorded.
-  rec.unmapped = e ? e->unmapped
-                   : ((ctx && ctx->has(CTX_unmapped)) || (req.gfp & __GFP_UNMAPPED));
+  rec.unmapped = e ? e->unmapped : ((ctx && ctx->has(CTX_unmapped)) || (req.gfp & __GFP_UNMAPPED));
   std::optional<Finding> f;
   if (e) f = judge(m, req, ctx, r, pre, *e);
 
@@ -279,10 +295,11 @@ std::optional<Finding> Shadow::on_alloc(Machine& m, uint32_t id, const AllocRequ
         if (!mem[b]) continue;
         f = cold([&, b, i]() -> std::optional<Finding> {
           return check_finding(Check::ShadowZero,
-                            fmt::format("{} (__GFP_ZERO) got pfn {:#x} with byte {} = {:#04x}",
-                               request_string(req, ctx), r.pfn + i, b, mem[b]),
-                            "every byte zero", fmt::format("byte {} of pfn {:#x} is {:#04x}", b, r.pfn + i, mem[b]),
-                            {r.pfn + i}, r.zone);
+                               fmt::format("{} (__GFP_ZERO) got pfn {:#x} with byte {} = {:#04x}",
+                                           request_string(req, ctx), r.pfn + i, b, mem[b]),
+                               "every byte zero",
+                               fmt::format("byte {} of pfn {:#x} is {:#04x}", b, r.pfn + i, mem[b]),
+                               {r.pfn + i}, r.zone);
         });
         break;
       }
@@ -307,25 +324,30 @@ std::optional<Finding> Shadow::judge_validity(const Machine& m, const AllocReque
   return judge_validity(req, ctx, r, e, why);
 }
 
-std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const AllocFlags* ctx, const AllocResult& r,
-                                              const std::optional<Eligibility>& e, std::string_view why) const {
+std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const AllocFlags* ctx,
+                                              const AllocResult& r,
+                                              const std::optional<Eligibility>& e,
+                                              std::string_view why) const {
   const bool valid = e.has_value();
   const bool refused = r.status == AllocStatus::Error;
   if (valid && refused)
     return cold([&]() -> std::optional<Finding> {
       return check_finding(Check::ShadowRefused,
-                           fmt::format("valid request {} refused as bad input: {}", request_string(req, ctx), r.detail),
+                           fmt::format("valid request {} refused as bad input: {}",
+                                       request_string(req, ctx), r.detail),
                            "accepted (spec §1.7 finds nothing wrong)",
-                           fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {}, -1);
+                           fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {},
+                           -1);
     });
   if (!valid && !refused)
     return cold([&, why]() -> std::optional<Finding> {
-      return check_finding(Check::ShadowAcceptedInvalid,
-                           fmt::format("invalid request {} was not refused: {}", request_string(req, ctx), why),
-                           fmt::format("AllocStatus::Error ({})", why),
-                           fmt::format("status {}{}", alloc_status_name(r.status),
-                              r.ok() ? fmt::format(" pfn {:#x}", r.pfn) : std::string()),
-                           r.ok() ? std::vector<Pfn>{r.pfn} : std::vector<Pfn>{}, r.ok() ? r.zone : -1);
+      return check_finding(
+          Check::ShadowAcceptedInvalid,
+          fmt::format("invalid request {} was not refused: {}", request_string(req, ctx), why),
+          fmt::format("AllocStatus::Error ({})", why),
+          fmt::format("status {}{}", alloc_status_name(r.status),
+                      r.ok() ? fmt::format(" pfn {:#x}", r.pfn) : std::string()),
+          r.ok() ? std::vector<Pfn>{r.pfn} : std::vector<Pfn>{}, r.ok() ? r.zone : -1);
     });
   return std::nullopt;
 }
@@ -345,12 +367,14 @@ std::optional<Finding> Shadow::verify_paint(const Machine& m, uint32_t id) const
       if (got == want) continue;
       int zone = m.page_zone_id(rec.pfn);
       return cold([&, b, i, want, got, zone]() -> std::optional<Finding> {
-        return check_finding(Check::ShadowPaint,
-                             fmt::format("allocation {} (pfn {:#x} order {}{}) was overwritten at pfn {:#x} offset {}",
-                                id, rec.pfn, rec.order,
-                                zone >= 0 ? ", " + where(m, static_cast<unsigned>(zone)) : std::string(),
-                                rec.pfn + i, b),
-                             fmt::format("paint {:#018x}", want), fmt::format("{:#018x}", got), {rec.pfn + i}, zone);
+        return check_finding(
+            Check::ShadowPaint,
+            fmt::format(
+                "allocation {} (pfn {:#x} order {}{}) was overwritten at pfn {:#x} offset {}", id,
+                rec.pfn, rec.order,
+                zone >= 0 ? ", " + where(m, static_cast<unsigned>(zone)) : std::string(),
+                rec.pfn + i, b),
+            fmt::format("paint {:#018x}", want), fmt::format("{:#018x}", got), {rec.pfn + i}, zone);
       });
     }
   }

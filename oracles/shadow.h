@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shadow oracle: a record of every allocation (id, PFN, order, request) that
 // judges each result against what the request allowed (spec §9 17-25), paints every
 // mapped allocation's memory with its id and verifies the paint at free (an overlap or
@@ -23,10 +24,10 @@ struct AllocRecord {
   Pfn pfn = kNoPfn;
   unsigned order = 0;
   bool live = false;
-  bool frozen = false;     // free with free_frozen_pages
-  bool unmapped = false;   // handed out unmapped
-  bool dm_changed = false; // owner changed the direct map and has not restored it
-  bool painted = false;    // on_alloc painted its memory (verify_paint checks it)
+  bool frozen = false;      // free with free_frozen_pages
+  bool unmapped = false;    // handed out unmapped
+  bool dm_changed = false;  // owner changed the direct map and has not restored it
+  bool painted = false;     // on_alloc painted its memory (verify_paint checks it)
   uint16_t zone = 0;
   AllocRequest req;
   std::optional<AllocFlags> ctx;
@@ -69,8 +70,9 @@ class Shadow {
                                         const AllocFlags* ctx, const AllocResult& r) const;
   // The same with `e` and `why` from eligibility(m, req, ctx, &why) (the runner asks
   // once per op for this, on_alloc and the liveness judgement).
-  std::optional<Finding> judge_validity(const AllocRequest& req, const AllocFlags* ctx, const AllocResult& r,
-                                        const std::optional<Eligibility>& e, std::string_view why) const;
+  std::optional<Finding> judge_validity(const AllocRequest& req, const AllocFlags* ctx,
+                                        const AllocResult& r, const std::optional<Eligibility>& e,
+                                        std::string_view why) const;
 
   // Before freeing allocation `id`: verify its paint. After: mark it dead.
   std::optional<Finding> verify_paint(const Machine& m, uint32_t id) const;

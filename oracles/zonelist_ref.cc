@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "oracles/zonelist_ref.h"
 
 #include <algorithm>
@@ -44,7 +45,8 @@ Facts facts_of(const Config& c) {
   f.config = &c;
   f.nr_nodes = static_cast<int>(c.nodes.size());
   for (int n = 0; n < f.nr_nodes; n++) {
-    for (unsigned t = 0; t < MAX_NR_ZONES; t++) f.zone_id[n][t] = static_cast<uint16_t>(n * MAX_NR_ZONES + t);
+    for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+      f.zone_id[n][t] = static_cast<uint16_t>(n * MAX_NR_ZONES + t);
     for (const ZoneConfig& zc : c.nodes[n].zones) {
       uint64_t present = zc.pages;
       for (const PfnRange& h : zc.holes) present -= h.size();
@@ -66,12 +68,15 @@ struct SpecList {
 void zonerefs_of(const Facts& f, int n, SpecList* out) {
   // Highest zone first, populated zones only.
   for (int t = MAX_NR_ZONES - 1; t >= 0; t--)
-    if (f.present[n][t]) out->refs[out->n++] = {f.zone_id[n][t], static_cast<uint8_t>(t), static_cast<uint8_t>(n)};
+    if (f.present[n][t])
+      out->refs[out->n++] = {f.zone_id[n][t], static_cast<uint8_t>(t), static_cast<uint8_t>(n)};
 }
 
 std::string zl_str(std::span<const Zoneref> zl) {
   std::string s;
-  for (const Zoneref& z : zl) s += fmt::format("{}{}:{}", s.empty() ? "" : " ", z.node, zone_name(static_cast<ZoneType>(z.zone_idx)));
+  for (const Zoneref& z : zl)
+    s += fmt::format("{}{}:{}", s.empty() ? "" : " ", z.node,
+                     zone_name(static_cast<ZoneType>(z.zone_idx)));
   return s.empty() ? "(empty)" : s;
 }
 
@@ -105,8 +110,10 @@ FallbackOrders spec_fallback_orders(const Facts& f) {
         long best_score = 0;
         for (int n = 0; n < nn; n++) {
           if (used[n] || !f.memory[n] || f.priv[n]) continue;
-          long score = (static_cast<long>(c.node_distance(l, n)) + (n < l ? 1 : 0) + (f.cpus[n] ? 1 : 0)) *
-                           kMaxNumNodesScale + load[n];
+          long score =
+              (static_cast<long>(c.node_distance(l, n)) + (n < l ? 1 : 0) + (f.cpus[n] ? 1 : 0)) *
+                  kMaxNumNodesScale +
+              load[n];
           if (best < 0 || score < best_score) best = n, best_score = score;
         }
       }
@@ -162,18 +169,20 @@ std::optional<Finding> check_zonelists(const Machine& m) {
 }
 
 std::optional<Finding> check_zonelists(const Config& c, const BuiltZonelists& built) {
-  return check_against_spec(facts_of(c), [&built](int nid, ZonelistKind k) { return built.list(nid, k); });
+  return check_against_spec(facts_of(c),
+                            [&built](int nid, ZonelistKind k) { return built.list(nid, k); });
 }
 
 std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind kind, size_t from,
                                          unsigned highest_zoneidx, const Nodemask* nodemask,
                                          FirstZonesFn first_zones) {
-  return check_first_zones(m.zonelist(nid, kind), nid, kind, from, highest_zoneidx, nodemask, first_zones);
+  return check_first_zones(m.zonelist(nid, kind), nid, kind, from, highest_zoneidx, nodemask,
+                           first_zones);
 }
 
-std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKind kind, size_t from,
-                                         unsigned highest_zoneidx, const Nodemask* nodemask,
-                                         FirstZonesFn first_zones) {
+std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKind kind,
+                                         size_t from, unsigned highest_zoneidx,
+                                         const Nodemask* nodemask, FirstZonesFn first_zones) {
   size_t want = zl.size();
   for (size_t i = from; i < zl.size(); i++)
     if (zl[i].zone_idx <= highest_zoneidx && (!nodemask || nodemask->test(zl[i].node))) {
@@ -182,11 +191,13 @@ std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKi
     }
   size_t got = first_zones(zl, from, highest_zoneidx, nodemask);
   if (got == want) return std::nullopt;
-  return check_finding(Check::ZonelistIterate,
-                       fmt::format("first_zones_zonelist(node {}, from {}, highest {}, nodemask {}) wrong", nid, from,
-                                   zone_name(static_cast<ZoneType>(std::min<unsigned>(highest_zoneidx, MAX_NR_ZONES - 1))),
-                                   nodemask ? nodemask_to_string(*nodemask) : "NULL"),
-                       fmt::format("index {}", want), fmt::format("index {}", got));
+  return check_finding(
+      Check::ZonelistIterate,
+      fmt::format(
+          "first_zones_zonelist(node {}, from {}, highest {}, nodemask {}) wrong", nid, from,
+          zone_name(static_cast<ZoneType>(std::min<unsigned>(highest_zoneidx, MAX_NR_ZONES - 1))),
+          nodemask ? nodemask_to_string(*nodemask) : "NULL"),
+      fmt::format("index {}", want), fmt::format("index {}", got));
 }
 
 }  // namespace buddycheck

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A brute-force transcription of spec §3.6 and §8.3 (build_zonelists,
 // find_next_best_node, build_zonerefs_node and the private-node rules), kept apart
 // from alloc/zonelist.cc so the two can be compared (zonelist fuzzer, properties).
@@ -33,8 +34,9 @@ std::optional<Finding> check_first_zones(const Machine& m, int nid, ZonelistKind
                                          unsigned highest_zoneidx, const Nodemask* nodemask,
                                          FirstZonesFn first_zones = &Machine::first_zones_zonelist);
 // The same over a given list: `zl` is node nid's `kind` list (named in the finding).
-std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKind kind, size_t from,
-                                         unsigned highest_zoneidx, const Nodemask* nodemask,
+std::optional<Finding> check_first_zones(const Zonelist& zl, int nid, ZonelistKind kind,
+                                         size_t from, unsigned highest_zoneidx,
+                                         const Nodemask* nodemask,
                                          FirstZonesFn first_zones = &Machine::first_zones_zonelist);
 
 }  // namespace buddycheck

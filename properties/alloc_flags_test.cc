@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // alloc_flags (spec §1.6, §2, §8.5): the slow path's gfp_to_alloc_flags(), reserve
 // escalation (__gfp_pfmemalloc_flags), current_gfp_context(), the proposed exported
 // struct alloc_flags with sanitize_alloc_flags(), and the printers/parsers. Values are
@@ -168,7 +169,8 @@ TEST(alloc_flags, print_1) {
             "ALLOC_WMARK_MIN|ALLOC_NON_BLOCK|ALLOC_MIN_RESERVE|ALLOC_KSWAPD");
   EXPECT_EQ(alloc_flags_to_string(ALLOC_WMARK_LOW | ALLOC_CMA | ALLOC_NOFRAGMENT),
             "ALLOC_WMARK_LOW|ALLOC_CMA|ALLOC_NOFRAGMENT");
-  EXPECT_EQ(alloc_flags_to_string(ALLOC_WMARK_HIGH | ALLOC_CPUSET), "ALLOC_WMARK_HIGH|ALLOC_CPUSET");
+  EXPECT_EQ(alloc_flags_to_string(ALLOC_WMARK_HIGH | ALLOC_CPUSET),
+            "ALLOC_WMARK_HIGH|ALLOC_CPUSET");
   EXPECT_EQ(alloc_flags_to_string(ALLOC_NO_WATERMARKS | 0x100000),
             "ALLOC_WMARK_MIN|ALLOC_NO_WATERMARKS|0x100000");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Bad input (spec §1.7, §9 #25, alloc/request.h, alloc/config.h): every AllocError a
 // request can get, every FreeError a free can get, and impossible Configs. A refused
 // request or free must leave the machine exactly as it was (generation, buddyinfo,
@@ -18,7 +19,9 @@ struct Snapshot {
   uint64_t gen;
   std::string buddyinfo, zoneinfo, pagetypeinfo;
   explicit Snapshot(const Machine& m)
-      : gen(m.generation()), buddyinfo(m.buddyinfo()), zoneinfo(m.zoneinfo()),
+      : gen(m.generation()),
+        buddyinfo(m.buddyinfo()),
+        zoneinfo(m.zoneinfo()),
         pagetypeinfo(m.pagetypeinfo()) {}
   void expect_same(const Machine& m) const {
     EXPECT_EQ(m.generation(), gen);
@@ -365,9 +368,11 @@ TEST(bad_input, config_2) {
   Config s;
   s.max_page_order = 4;
   s.pageblock_order = 2;
-  s.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 100},
-                                         ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 200, .pages = 100}}});
-  s.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 100, .pages = 100}}});
+  s.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 100},
+                           ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 200, .pages = 100}}});
+  s.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 100, .pages = 100}}});
   expect_invalid(s, "nodes[1].zones[0].start_pfn:", "straddles node 0");
   Config o = plain();
   o.nodes[0].zones.push_back(ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1024, .pages = 64});
@@ -376,7 +381,8 @@ TEST(bad_input, config_2) {
   d.nodes[0].zones.push_back(ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2048, .pages = 64});
   expect_invalid(d, "nodes[0].zones[1].type:", "already has a Normal zone");
   Config mv;
-  mv.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 0, .pages = 64}}});
+  mv.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 0, .pages = 64}}});
   expect_invalid(mv, "nodes:", "ZONE_MOVABLE");
 }
 

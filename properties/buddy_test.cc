@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The buddy free lists (spec §4.2-4.4): merging on free (__free_one_page), its stops at
 // pageblock boundaries between non-mergeable types, the type fix-up when mergeable types
 // merge, splitting on allocation (expand), tail placement (buddy_merge_likely), and the
@@ -44,7 +45,8 @@ void free_now(Machine& m, Pfn pfn, unsigned order) {
 // PFNs on free_area[order].free_list[type], head first.
 std::vector<Pfn> free_list(const Machine& m, const Zone& z, unsigned order, unsigned type) {
   std::vector<Pfn> out;
-  for (uint32_t i = z.free_area[order].free_list[type].head; i != kNil; i = m.page(m.pfn_of_index(i)).next)
+  for (uint32_t i = z.free_area[order].free_list[type].head; i != kNil;
+       i = m.page(m.pfn_of_index(i)).next)
     out.push_back(m.pfn_of_index(i));
   return out;
 }
@@ -86,8 +88,7 @@ TEST(buddy, merge_1) {
   expect_free_block(m, 0, 4, M);
   expect_free_block(m, 16, 4, M);
   for (Pfn p = 1; p < 16; p++) EXPECT_EQ(m.page(p).state, PageState::Tail) << p;
-  EXPECT_EQ(m.buddyinfo(),
-            "Node 0, zone   Normal      0      0      0      0      2 \n");
+  EXPECT_EQ(m.buddyinfo(), "Node 0, zone   Normal      0      0      0      0      2 \n");
   EXPECT_EQ(m.node_zone(0, ZONE_NORMAL).nr_free_pages, 32);
 }
 
@@ -376,10 +377,12 @@ TEST(buddy, page_data_1) {
       ASSERT_NE(base, nullptr);
       for (uint64_t i = 0; i < block; i++)
         ASSERT_EQ(m.page_data(head + i), base + i * page_bytes) << page_bytes << " " << head + i;
-      runs.emplace_back(reinterpret_cast<uintptr_t>(base), reinterpret_cast<uintptr_t>(base) + block * page_bytes);
+      runs.emplace_back(reinterpret_cast<uintptr_t>(base),
+                        reinterpret_cast<uintptr_t>(base) + block * page_bytes);
     }
     std::sort(runs.begin(), runs.end());
-    for (size_t i = 1; i < runs.size(); i++) EXPECT_LE(runs[i - 1].second, runs[i].first) << page_bytes;
+    for (size_t i = 1; i < runs.size(); i++)
+      EXPECT_LE(runs[i - 1].second, runs[i].first) << page_bytes;
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The oracle checks of checks.def that the shadow, reference and liveness tests do not
 // reach: each fires with exactly its own ID on a state corrupted on purpose, or on the
 // broken function handed to its checker, and stays quiet on the real one. Where only a
@@ -13,10 +14,10 @@
 #include <utility>
 
 #include "alloc/machine.h"
+#include "drive/runner.h"
 #include "oracles/checks.h"
 #include "oracles/corrupt.h"
 #include "oracles/flags_check.h"
-#include "drive/runner.h"
 #include "oracles/zonelist_ref.h"
 
 namespace buddycheck {
@@ -67,7 +68,8 @@ TEST(checks_fire, sanitize_idempotent) {
     f->bits ^= uint64_t{1} << CTX_cma;
     return r;
   };
-  EXPECT_EQ(id_of(check_sanitizer(in, GFP_HIGHUSER_MOVABLE, 0, true, toggles_cma)), "SANITIZE-IDEMPOTENT");
+  EXPECT_EQ(id_of(check_sanitizer(in, GFP_HIGHUSER_MOVABLE, 0, true, toggles_cma)),
+            "SANITIZE-IDEMPOTENT");
 }
 
 // ---- zonelists ----------------------------------------------------------------------
@@ -174,14 +176,34 @@ TEST(checks_fire, shadow_badfree_changed) {
 
 // Where each check of checks.def is made to fire (this file or the named one).
 const char* const kFireTested[] = {
-    "SHADOW-ZONE", "SHADOW-THISNODE", "SHADOW-NODEMASK", "SHADOW-CPUSET", "SHADOW-CMA",    // shadow_test.cc
-    "SHADOW-PRIVATE", "SHADOW-UNMAPPED", "SHADOW-WATERMARK", "SHADOW-HIGHATOMIC",        // shadow_test.cc
-    "SHADOW-ORDER", "SHADOW-PFMEMALLOC", "SHADOW-PAINT", "SHADOW-ZERO", "SHADOW-REFUSED",  // shadow_test.cc
-    "SHADOW-ACCEPTED-INVALID",                                                            // shadow_test.cc
-    "REF-OVERLAP", "REF-STATE", "REF-FREE-COUNT", "LIVE-FAIL",                            // reference_test.cc
-    "SHADOW-FREE-REFUSED", "SHADOW-BADFREE-ACCEPTED", "SHADOW-BADFREE-CHANGED",          // here
-    "FLAGS-SLOWPATH", "SANITIZE-IDEMPOTENT", "SANITIZE-INTERNAL-LEAK",                    // here
-    "SANITIZE-FIELD-VERDICT", "ZONELIST-ORDER", "ZONELIST-ITERATE",                       // here
+    "SHADOW-ZONE",
+    "SHADOW-THISNODE",
+    "SHADOW-NODEMASK",
+    "SHADOW-CPUSET",
+    "SHADOW-CMA",  // shadow_test.cc
+    "SHADOW-PRIVATE",
+    "SHADOW-UNMAPPED",
+    "SHADOW-WATERMARK",
+    "SHADOW-HIGHATOMIC",  // shadow_test.cc
+    "SHADOW-ORDER",
+    "SHADOW-PFMEMALLOC",
+    "SHADOW-PAINT",
+    "SHADOW-ZERO",
+    "SHADOW-REFUSED",           // shadow_test.cc
+    "SHADOW-ACCEPTED-INVALID",  // shadow_test.cc
+    "REF-OVERLAP",
+    "REF-STATE",
+    "REF-FREE-COUNT",
+    "LIVE-FAIL",  // reference_test.cc
+    "SHADOW-FREE-REFUSED",
+    "SHADOW-BADFREE-ACCEPTED",
+    "SHADOW-BADFREE-CHANGED",  // here
+    "FLAGS-SLOWPATH",
+    "SANITIZE-IDEMPOTENT",
+    "SANITIZE-INTERNAL-LEAK",  // here
+    "SANITIZE-FIELD-VERDICT",
+    "ZONELIST-ORDER",
+    "ZONELIST-ITERATE",  // here
 };
 // Self-checks of the fuzz harness, not of the allocator: a parser whose printed trace
 // does not reparse, a decoder that emits an op the runner rejects. Only a bug in
@@ -192,7 +214,8 @@ const char* const kHarnessOnly[] = {"TRACE-ROUNDTRIP", "DECODER-INVALID-OP"};
 TEST(checks_fire, every_check_is_listed) {
   std::set<std::string> listed(std::begin(kFireTested), std::end(kFireTested));
   listed.insert(std::begin(kHarnessOnly), std::end(kHarnessOnly));
-  ASSERT_EQ(listed.size(), std::size(kFireTested) + std::size(kHarnessOnly)) << "an ID is listed twice";
+  ASSERT_EQ(listed.size(), std::size(kFireTested) + std::size(kHarnessOnly))
+      << "an ID is listed twice";
   for (unsigned i = 0; i < static_cast<unsigned>(Check::kCount); i++) {
     const std::string id(check_info(static_cast<Check>(i)).id);
     EXPECT_EQ(listed.erase(id), 1u) << id << " has no firing test";

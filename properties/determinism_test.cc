@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Determinism: the same trace gives the same machine, run after run (the gcc/clang
 // comparison lives in ci/test, which has both builds).
 #include <gtest/gtest.h>
@@ -16,7 +17,8 @@ using namespace buddycheck;
 // pointer-dependent iteration), and that hash to change with one more allocation.
 TEST(determinism, twice_1) {
   size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(BUDDYCHECK_SOURCE_DIR) + "/corpus/traces")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(BUDDYCHECK_SOURCE_DIR) + "/corpus/traces")) {
     ParseResult p = load_trace_file(e.path().string());
     ASSERT_TRUE(p.ok()) << p.error->to_string();
     RunResult a = run_trace(*p.trace), b = run_trace(*p.trace);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unmapped allocations (UNMAP, spec §7): flipping pageblocks between the mapped and
 // unmapped freetypes, the direct-map model, merging across the flag, and every refusal.
 //
@@ -12,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "alloc/machine.h"
-#include "oracles/invariants.h"
 #include "drive/runner.h"
 #include "drive/trace.h"
+#include "oracles/invariants.h"
 
 namespace {
 

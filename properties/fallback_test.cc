@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Falling back to other migratetypes (spec §3.7, §4.5, §4.6, §4.10): claiming a whole
 // pageblock versus stealing one block, the half-free threshold, ALLOC_NOFRAGMENT,
 // watermark boosting on partial claims, the CMA balancing rule, and mobility grouping
@@ -42,8 +43,8 @@ void free_now(Machine& m, Pfn pfn, unsigned order) {
 
 // The "half-used" layout of a 32-page zone, MAX_PAGE_ORDER 3: sixteen movable order-1
 // allocations (0-31 in PFN order), then the first pair of every pageblock whose second
-// pair is allocated freed, the last such block last; with `compound` the allocations are folios, so both of their pages count as
-// movable when a claim looks at the block.
+// pair is allocated freed, the last such block last; with `compound` the allocations are folios, so
+// both of their pages count as movable when a claim looks at the block.
 //   pfn   0  1  2  3 | 4  5  6  7 | ... |28 29 30 31
 //         .  .  M  M | .  .  M  M | ... | .  .  M  M
 // (with marks above 0 the last pair cannot be allocated: see boosted setup below)
@@ -224,7 +225,8 @@ TEST(fallback, nofrag_3) {
                                    ZoneConfig{.type = ZONE_DMA32, .start_pfn = 0, .pages = 16},
                                    ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 16, .pages = 16},
                                }});
-  c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 32, .pages = 32}}});
+  c.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 32, .pages = 32}}});
   c.cpu_node = {0, 1};
   Machine m(c);
   ASSERT_EQ(alloc(m, kMovable, 1).pfn, 16u);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Generator definitions (generators.h): compiled once, so each property test only
 // instantiates RapidCheck's machinery for its own properties.
 #include "properties/generators.h"
@@ -10,16 +11,32 @@ namespace buddycheck::props {
 namespace {
 
 // Kernel callers' masks and the modifiers they add (gen_kernel_gfp).
-constexpr std::array kCompositeMasks = {
-    GFP_KERNEL, GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS, GFP_USER,
-    GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE, GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE,
-    GFP_TRANSHUGE_LIGHT, GFP_KERNEL_ACCOUNT, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_DMA,
-    GFP_DMA32, GFP_KERNEL | GFP_DMA32, GFP_ATOMIC | GFP_DMA, GFP_PRIVATE,
-    GFP_KERNEL | __GFP_PRIVATE, __GFP_HIGH | __GFP_RECLAIM, __GFP_MOVABLE | GFP_NOWAIT};
+constexpr std::array kCompositeMasks = {GFP_KERNEL,
+                                        GFP_KERNEL,
+                                        GFP_ATOMIC,
+                                        GFP_NOWAIT,
+                                        GFP_NOIO,
+                                        GFP_NOFS,
+                                        GFP_USER,
+                                        GFP_HIGHUSER,
+                                        GFP_HIGHUSER_MOVABLE,
+                                        GFP_HIGHUSER_MOVABLE,
+                                        GFP_TRANSHUGE,
+                                        GFP_TRANSHUGE_LIGHT,
+                                        GFP_KERNEL_ACCOUNT,
+                                        GFP_KERNEL | __GFP_RECLAIMABLE,
+                                        GFP_DMA,
+                                        GFP_DMA32,
+                                        GFP_KERNEL | GFP_DMA32,
+                                        GFP_ATOMIC | GFP_DMA,
+                                        GFP_PRIVATE,
+                                        GFP_KERNEL | __GFP_PRIVATE,
+                                        __GFP_HIGH | __GFP_RECLAIM,
+                                        __GFP_MOVABLE | GFP_NOWAIT};
 constexpr std::array kModifierBits = {
-    __GFP_ZERO,    __GFP_NOWARN,     __GFP_HIGH,     __GFP_NORETRY, __GFP_RETRY_MAYFAIL,
-    __GFP_NOFAIL,  __GFP_MEMALLOC,   __GFP_NOMEMALLOC, __GFP_THISNODE, __GFP_COMP,
-    __GFP_PRIVATE, __GFP_HARDWALL,   __GFP_WRITE,    __GFP_ACCOUNT, __GFP_KSWAPD_RECLAIM};
+    __GFP_ZERO,    __GFP_NOWARN,   __GFP_HIGH,       __GFP_NORETRY,  __GFP_RETRY_MAYFAIL,
+    __GFP_NOFAIL,  __GFP_MEMALLOC, __GFP_NOMEMALLOC, __GFP_THISNODE, __GFP_COMP,
+    __GFP_PRIVATE, __GFP_HARDWALL, __GFP_WRITE,      __GFP_ACCOUNT,  __GFP_KSWAPD_RECLAIM};
 
 }  // namespace
 
@@ -56,7 +73,8 @@ Config numa_unequal_config() {
   c.max_page_order = 5;
   c.pageblock_order = 3;
   auto normal = [](Pfn start, uint64_t pages) {
-    return NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = start, .pages = pages}}};
+    return NodeConfig{
+        .zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = start, .pages = pages}}};
   };
   NodeConfig n0;
   n0.zones = {ZoneConfig{.type = ZONE_DMA32, .start_pfn = 0, .pages = 512},
@@ -122,7 +140,8 @@ Config holes_config() {
               ZoneConfig{.type = ZONE_DMA32, .start_pfn = 500, .pages = 700, .holes = {{600, 650}}},
               ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1200, .pages = 900}};
   NodeConfig n1;
-  n1.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2112, .pages = 800, .reserved = {{2500, 2510}}}};
+  n1.zones = {
+      ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2112, .pages = 800, .reserved = {{2500, 2510}}}};
   c.nodes = {n0, n1};
   c.cpu_node = {0, 1, 1};
   return c;
@@ -130,12 +149,15 @@ Config holes_config() {
 
 // The config matrix every machine property and the stateful test run across.
 const std::vector<NamedConfig>& named_configs() {
-  static const std::vector<NamedConfig> kConfigs = {
-      {"tiny", tiny_config},           {"dma_heavy", dma_heavy_config},
-      {"numa_unequal", numa_unequal_config}, {"no_grouping", no_grouping_config},
-      {"private_node", private_config}, {"cma", cma_config},
-      {"many_cpus", many_cpus_config}, {"unmapped", unmapped_config},
-      {"holes", holes_config}};
+  static const std::vector<NamedConfig> kConfigs = {{"tiny", tiny_config},
+                                                    {"dma_heavy", dma_heavy_config},
+                                                    {"numa_unequal", numa_unequal_config},
+                                                    {"no_grouping", no_grouping_config},
+                                                    {"private_node", private_config},
+                                                    {"cma", cma_config},
+                                                    {"many_cpus", many_cpus_config},
+                                                    {"unmapped", unmapped_config},
+                                                    {"holes", holes_config}};
   return kConfigs;
 }
 
@@ -189,7 +211,8 @@ rc::Gen<Config> gen_random_config() {
         if (nc.memory_private || !c.cma.empty()) continue;
         for (const ZoneConfig& z : nc.zones) {
           Pfn first = (z.start_pfn + pb - 1) & ~(pb - 1);
-          if (!z.holes.empty() || !z.reserved.empty() || first + 2 * pb > z.start_pfn + z.pages) continue;
+          if (!z.holes.empty() || !z.reserved.empty() || first + 2 * pb > z.start_pfn + z.pages)
+            continue;
           c.cma.push_back({first, first + pb * *pick<Pfn>(1, 3)});
           break;
         }
@@ -217,10 +240,9 @@ rc::Gen<Config> gen_random_config() {
 
 // A named shape or a random machine.
 rc::Gen<Config> gen_config() {
-  return rc::gen::oneOf(
-      rc::gen::map(pick<size_t>(0, named_configs().size()),
-                   [](size_t i) { return named_configs()[i].make(); }),
-      gen_random_config());
+  return rc::gen::oneOf(rc::gen::map(pick<size_t>(0, named_configs().size()),
+                                     [](size_t i) { return named_configs()[i].make(); }),
+                        gen_random_config());
 }
 
 // ---- gfp masks, alloc_flags, orders, tasks -------------------------------------------
@@ -256,14 +278,17 @@ rc::Gen<gfp_t> gen_valid_gfp() {
 // bits from a newer header.
 rc::Gen<AllocFlags> gen_alloc_flags() {
   return rc::gen::weightedOneOf<AllocFlags>(
-      {{6, rc::gen::map(pick<uint64_t>(0, 8),
-                        [](uint64_t b) {
-                          AllocFlags f;
-                          f.set(CTX_cma, b & 1).set(CTX_unmapped, b & 2).set(CTX_managed_node, b & 4);
-                          return f;
-                        })},
-       {3, rc::gen::map(rc::gen::arbitrary<uint64_t>(), [](uint64_t b) { return AllocFlags{b & kCtxKnownMask}; })},
-       {1, rc::gen::map(rc::gen::arbitrary<uint64_t>(), [](uint64_t b) { return AllocFlags{b}; })}});
+      {{6,
+        rc::gen::map(pick<uint64_t>(0, 8),
+                     [](uint64_t b) {
+                       AllocFlags f;
+                       f.set(CTX_cma, b & 1).set(CTX_unmapped, b & 2).set(CTX_managed_node, b & 4);
+                       return f;
+                     })},
+       {3, rc::gen::map(rc::gen::arbitrary<uint64_t>(),
+                        [](uint64_t b) { return AllocFlags{b & kCtxKnownMask}; })},
+       {1,
+        rc::gen::map(rc::gen::arbitrary<uint64_t>(), [](uint64_t b) { return AllocFlags{b}; })}});
 }
 
 // Small orders dominate, as in real workloads; MAX_PAGE_ORDER + 1 now and then.
@@ -287,7 +312,8 @@ rc::Gen<uint32_t> gen_task_bits() {
 NodeInfoSnapshot snapshot_nodes(const Machine& m) {
   NodeInfoSnapshot s;
   s.nr_nodes = static_cast<int>(m.nr_nodes());
-  for (unsigned i = 0; i < NR_NODE_STATES; i++) s.states[i] = m.node_states(static_cast<NodeState>(i));
+  for (unsigned i = 0; i < NR_NODE_STATES; i++)
+    s.states[i] = m.node_states(static_cast<NodeState>(i));
   return s;
 }
 
@@ -298,11 +324,13 @@ rc::Gen<Nodemask> gen_nodemask(const NodeInfoSnapshot& s) {
   const Nodemask online = Nodemask::first_n(s.nr_nodes);
   auto state = [s]() { return s.states[*pick(0u, unsigned{NR_NODE_STATES})]; };
   return rc::gen::weightedOneOf<Nodemask>(
-      {{4, rc::gen::map(rc::gen::arbitrary<uint64_t>(), [online](uint64_t b) { return Nodemask{b & online.bits}; })},
+      {{4, rc::gen::map(rc::gen::arbitrary<uint64_t>(),
+                        [online](uint64_t b) { return Nodemask{b & online.bits}; })},
        {3, rc::gen::exec(state)},
        {2, rc::gen::exec([state] { return state() | state(); })},
        {2, rc::gen::exec([state, online] { return ~state() & online; })},
-       {2, rc::gen::exec([state, online] { return nodes_remap(state(), state(), state()) & online; })},
+       {2,
+        rc::gen::exec([state, online] { return nodes_remap(state(), state(), state()) & online; })},
        {1, rc::gen::map(rc::gen::arbitrary<uint64_t>(), [](uint64_t b) { return Nodemask{b}; })}});
 }
 
@@ -340,11 +368,13 @@ rc::Gen<Op> gen_alloc_op(const GenContext& g) {
     op.order = *gen_order(g.max_order);
     if (*rc::gen::weightedElement<bool>({{3, false}, {2, true}}))
       op.nid = *pick(0, g.nodes.nr_nodes);
-    if (*rc::gen::weightedElement<bool>({{4, false}, {1, true}})) op.nodemask = *gen_nodemask(g.nodes);
+    if (*rc::gen::weightedElement<bool>({{4, false}, {1, true}}))
+      op.nodemask = *gen_nodemask(g.nodes);
     if (*rc::gen::weightedElement<bool>({{9, false}, {1, true}})) op.ctx = *gen_alloc_flags();
     op.cpu = *pick(0u, g.nr_cpus);
     op.task = *gen_task_bits();
-    if (*rc::gen::weightedElement<bool>({{15, false}, {1, true}})) op.cpuset = *gen_nodemask(g.nodes);
+    if (*rc::gen::weightedElement<bool>({{15, false}, {1, true}}))
+      op.cpuset = *gen_nodemask(g.nodes);
     if (!op.ctx) op.frozen = *rc::gen::weightedElement<bool>({{7, false}, {1, true}});
     return op;
   });
@@ -408,8 +438,12 @@ rc::Gen<Op> gen_sysctl_op() {
     op.kind = OpKind::Sysctl;
     op.key = static_cast<SysctlKey>(*pick(0, 5));
     switch (op.key) {
-      case SysctlKey::min_free_kbytes: op.value = *pick<uint64_t>(0, 4097); break;
-      case SysctlKey::watermark_scale_factor: op.value = *pick<uint64_t>(1, 3001); break;
+      case SysctlKey::min_free_kbytes:
+        op.value = *pick<uint64_t>(0, 4097);
+        break;
+      case SysctlKey::watermark_scale_factor:
+        op.value = *pick<uint64_t>(1, 3001);
+        break;
       case SysctlKey::watermark_boost_factor:
         op.value = *rc::gen::element(uint64_t{0}, uint64_t{15000}, uint64_t{100000});
         break;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RapidCheck generators shared by the property tests and the stateful test: machine
 // configs (named shapes and random ones), gfp masks, alloc_flags structs, nodemasks,
 // task bits, orders and ops from the shared vocabulary (drive/ops.def).
@@ -118,18 +119,19 @@ GenContext snapshot(const Runner& r);
 
 // One generator per op kind, valid for the snapshot: ids from its live/freed sets,
 // CPUs, nodes and zones that exist, sysctl values the kernel accepts.
-rc::Gen<Op> gen_alloc_op(const GenContext& g);           // any request, now and then an invalid one
-rc::Gen<Op> gen_unmapped_alloc_op(const GenContext& g);  // ctx=unmapped the sanitizer accepts, any order
-rc::Gen<Op> gen_free_op(const GenContext& g);            // needs a live allocation
+rc::Gen<Op> gen_alloc_op(const GenContext& g);  // any request, now and then an invalid one
+rc::Gen<Op> gen_unmapped_alloc_op(
+    const GenContext& g);                      // ctx=unmapped the sanitizer accepts, any order
+rc::Gen<Op> gen_free_op(const GenContext& g);  // needs a live allocation
 rc::Gen<Op> gen_bulk_op(const GenContext& g);
 rc::Gen<Op> gen_drain_op(const GenContext& g);
 rc::Gen<Op> gen_sysctl_op();
 rc::Gen<Op> gen_hooks_op();
 rc::Gen<Op> gen_kswapd_op(const GenContext& g);
 rc::Gen<Op> gen_decay_op(const GenContext& g);
-rc::Gen<Op> gen_bad_free_op(const GenContext& g);        // needs a live allocation
-rc::Gen<Op> gen_dm_set_op(const GenContext& g);          // needs a live allocation
-rc::Gen<Op> gen_simple_op(OpKind kind);                  // check, dump
+rc::Gen<Op> gen_bad_free_op(const GenContext& g);  // needs a live allocation
+rc::Gen<Op> gen_dm_set_op(const GenContext& g);    // needs a live allocation
+rc::Gen<Op> gen_simple_op(OpKind kind);            // check, dump
 
 // Any op valid for the runner's current state, weighted toward allocations and frees.
 rc::Gen<Op> gen_op(const Runner& r);

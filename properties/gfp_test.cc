@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // GFP masks (spec §1): gfp_zone() over all 16 zone-modifier combinations, the
 // mobility bits, the composite masks' values, and printing/parsing in the kernel's own
 // spelling. Expected values come from include/linux/gfp.h (GFP_ZONE_TABLE,

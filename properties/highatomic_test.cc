@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // MIGRATE_HIGHATOMIC (spec §4.8, K612 semantics): reserving pageblocks after a
 // high-order GFP_ATOMIC allocation made in the slow path (ALLOC_HIGHATOMIC), the ~1%
 // limit ALIGN_UP(managed/100, pageblock_nr_pages), no reserve on small zones, who may use
@@ -216,7 +217,8 @@ TEST(highatomic, unreserve_3) {
   EXPECT_EQ(zone(m).nr_reserved_highatomic, 0u);
   EXPECT_EQ(zone(m).nr_free_highatomic, 0u);
   EXPECT_EQ(zone(m).events.highatomic_unreserve, 4u);
-  for (Pfn b = 4080; b < 4096; b += 4) EXPECT_EQ(m.get_pageblock_migratetype(b), MIGRATE_UNMOVABLE) << b;
+  for (Pfn b = 4080; b < 4096; b += 4)
+    EXPECT_EQ(m.get_pageblock_migratetype(b), MIGRATE_UNMOVABLE) << b;
   EXPECT_EQ(zone(m).nr_free_pages, 8);
 }
 

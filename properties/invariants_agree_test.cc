@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The "both must agree" property of the invariant checks (oracles/invariants.h): a
 // clean machine driven through many random operations -- allocations of every kind,
 // frees, drains, pcp decay, owner direct-map flips, kswapd, sysctl writes, in phases
@@ -79,9 +80,18 @@ class Driver {
 
   void do_alloc() {
     static const gfp_t kGfps[] = {
-        GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_ATOMIC, GFP_NOWAIT, GFP_KERNEL | __GFP_COMP,
-        GFP_KERNEL | __GFP_UNMAPPED, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_TRANSHUGE_LIGHT,
-        GFP_ATOMIC | __GFP_COMP, GFP_NOWAIT | __GFP_MOVABLE, GFP_KERNEL | __GFP_DMA, GFP_KERNEL | __GFP_PRIVATE,
+        GFP_KERNEL,
+        GFP_HIGHUSER_MOVABLE,
+        GFP_ATOMIC,
+        GFP_NOWAIT,
+        GFP_KERNEL | __GFP_COMP,
+        GFP_KERNEL | __GFP_UNMAPPED,
+        GFP_KERNEL | __GFP_RECLAIMABLE,
+        GFP_TRANSHUGE_LIGHT,
+        GFP_ATOMIC | __GFP_COMP,
+        GFP_NOWAIT | __GFP_MOVABLE,
+        GFP_KERNEL | __GFP_DMA,
+        GFP_KERNEL | __GFP_PRIVATE,
     };
     AllocRequest req;
     req.gfp = kGfps[next_() % std::size(kGfps)];
@@ -90,7 +100,8 @@ class Driver {
     // Mostly small orders, but uniformly any order half of the time so memory fills.
     unsigned order = 0;
     if (next_() % 2) order = static_cast<unsigned>(next_() % (m_.max_order() + 1));
-    else while (order < m_.max_order() && next_() % 3 == 0) order++;
+    else
+      while (order < m_.max_order() && next_() % 3 == 0) order++;
     req.order = order;
     req.cpu = static_cast<unsigned>(next_() % m_.nr_cpus());
     if (next_() % 4 == 0) req.nid = static_cast<int>(next_() % m_.nr_nodes());
@@ -106,7 +117,8 @@ class Driver {
     Live l = live_[i];
     if (l.flipped) restore(l);
     const unsigned cpu = static_cast<unsigned>(next_() % m_.nr_cpus());
-    FreeResult f = l.frozen ? m_.free_frozen_pages(l.pfn, l.order, cpu) : m_.free_pages(l.pfn, l.order, cpu);
+    FreeResult f =
+        l.frozen ? m_.free_frozen_pages(l.pfn, l.order, cpu) : m_.free_pages(l.pfn, l.order, cpu);
     EXPECT_TRUE(f.ok()) << f.report;
     live_pages_ -= uint64_t{1} << l.order;
     live_[i] = live_.back();
@@ -127,11 +139,18 @@ class Driver {
   // Sysctl writes the kernel accepts (the setters refuse what its handlers refuse).
   void do_sysctl() {
     switch (next_() % 5) {
-      case 0: m_.set_min_free_kbytes(static_cast<unsigned>(128 + next_() % 4096)); break;
-      case 1: m_.set_watermark_scale_factor(static_cast<unsigned>(1 + next_() % 1000)); break;
-      case 2: m_.set_watermark_boost_factor(static_cast<unsigned>(next_() % 30000)); break;
+      case 0:
+        m_.set_min_free_kbytes(static_cast<unsigned>(128 + next_() % 4096));
+        break;
+      case 1:
+        m_.set_watermark_scale_factor(static_cast<unsigned>(1 + next_() % 1000));
+        break;
+      case 2:
+        m_.set_watermark_boost_factor(static_cast<unsigned>(next_() % 30000));
+        break;
       case 3:
-        m_.set_percpu_pagelist_high_fraction(next_() % 2 ? 0u : static_cast<unsigned>(8 + next_() % 64));
+        m_.set_percpu_pagelist_high_fraction(next_() % 2 ? 0u
+                                                         : static_cast<unsigned>(8 + next_() % 64));
         break;
       default: {
         std::array<unsigned, MAX_NR_ZONES> r = {static_cast<unsigned>(1 + next_() % 512),
@@ -188,7 +207,8 @@ unsigned run_clean(Machine& m, Driver& d, unsigned steps, const char* name) {
     std::optional<Finding> full = check_invariants(m);
     std::optional<Finding> inc = check_invariants_incremental(m);
     if (full || inc) {
-      ADD_FAILURE() << name << " step " << i << ": full " << show(full) << "; incremental " << show(inc);
+      ADD_FAILURE() << name << " step " << i << ": full " << show(full) << "; incremental "
+                    << show(inc);
       return incremental;
     }
     incremental += !m.touched().overflow;
@@ -228,7 +248,8 @@ RC_GTEST_PROP(invariants, clean_random_ops_agree_prop, ()) {
   Machine m(nc.config);
   m.reset_touched();
   size_t pos = 0;
-  Driver d(m, [&] { return pos < choices.size() ? choices[pos++] * 0x9e3779b97f4a7c15ull : pos++; });
+  Driver d(m,
+           [&] { return pos < choices.size() ? choices[pos++] * 0x9e3779b97f4a7c15ull : pos++; });
   for (size_t i = 0; i < choices.size() / 4 + 1; i++) {
     d.step();
     std::optional<Finding> full = check_invariants(m);

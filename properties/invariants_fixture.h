@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shared by the invariant firing tests (invariants_test.cc, invariants_zone_test.cc):
 // the small corrupted-on-purpose machine and the assertions that a check fires with
 // exactly its own ID. See invariants_test.cc for the machine's picture.
@@ -78,7 +79,8 @@ inline std::vector<AllocResult> warm(Machine& m) {
 }
 
 // First head (by PFN) in state `st` satisfying `pred`; kNoPfn if none.
-inline Pfn find_head(const Machine& m, PageState st, const std::function<bool(Pfn, const Page&)>& pred = {}) {
+inline Pfn find_head(const Machine& m, PageState st,
+                     const std::function<bool(Pfn, const Page&)>& pred = {}) {
   for (Pfn p = m.start_pfn(); p < m.end_pfn(); p++) {
     const Page& pg = m.page(p);
     if (pg.state == st && (!pred || pred(p, pg))) return p;
@@ -96,6 +98,8 @@ inline void set_block_type(MachineCorruptor& c, Pfn pfn, unsigned mt) {
   c.pageblock_bits(pfn) = static_cast<uint8_t>((c.pageblock_bits(pfn) & ~PB_migrate_mask) | mt);
 }
 
-inline unsigned zone_of(const Machine& m, Pfn pfn) { return static_cast<unsigned>(m.page_zone_id(pfn)); }
+inline unsigned zone_of(const Machine& m, Pfn pfn) {
+  return static_cast<unsigned>(m.page_zone_id(pfn));
+}
 
 }  // namespace invtest

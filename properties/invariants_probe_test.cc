@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The full check's fast probes (oracles/invariants_probe.cc: the block walk that judges
 // common blocks with arithmetic, the one-compare free-list walk) may only make the
 // check faster, never change what it reports. Machines churned by random allocations
@@ -44,7 +45,8 @@ void churn(Machine& m, std::mt19937_64& rng, unsigned ops) {
     }
     AllocRequest req;
     req.gfp = gfps[rng() % 5];
-    req.order = rng() % 3 ? static_cast<unsigned>(rng() % 4) : static_cast<unsigned>(rng() % (m.max_order() + 1));
+    req.order = rng() % 3 ? static_cast<unsigned>(rng() % 4)
+                          : static_cast<unsigned>(rng() % (m.max_order() + 1));
     req.cpu = static_cast<unsigned>(rng() % m.nr_cpus());
     AllocResult r = m.alloc_pages(req);
     if (r.ok()) live.emplace_back(r.pfn, r.order);
@@ -80,8 +82,10 @@ bool swap_across_zones(Machine& m, MachineCorruptor& k, std::mt19937_64& rng) {
   if (pairs.empty()) return false;
   const auto [a, b] = pairs[rng() % pairs.size()];
   const Page& e = m.page(a);
-  ListHead& la = k.zone(static_cast<unsigned>(m.page_zone_id(a))).free_area[e.order].free_list[e.list];
-  ListHead& lb = k.zone(static_cast<unsigned>(m.page_zone_id(b))).free_area[e.order].free_list[e.list];
+  ListHead& la =
+      k.zone(static_cast<unsigned>(m.page_zone_id(a))).free_area[e.order].free_list[e.list];
+  ListHead& lb =
+      k.zone(static_cast<unsigned>(m.page_zone_id(b))).free_area[e.order].free_list[e.list];
   k.list_del(la, a);
   k.list_del(lb, b);
   k.list_add(la, b);
@@ -120,24 +124,47 @@ bool corrupt(Machine& m, std::mt19937_64& rng) {
   }
   Page& pg = k.page(p);
   switch (what) {
-    case 0: pg.state = static_cast<PageState>(rng() % 6); break;
-    case 1:  // half the time one off: a block over its neighbour's head, or half its own
-      pg.order = static_cast<uint8_t>(rng() % 2 ? pg.order + 1 - 2 * (rng() % 2) : rng() % (m.max_order() + 3));
+    case 0:
+      pg.state = static_cast<PageState>(rng() % 6);
       break;
-    case 2: pg.list = static_cast<uint8_t>(rng() % 24); break;
-    case 3: pg.flags = static_cast<uint8_t>(1u << (rng() % 5)); break;
-    case 4: pg.refcount = static_cast<uint8_t>(rng() % 3); break;
-    case 5: pg.cpu = static_cast<uint16_t>(rng() % 4); break;
-    case 6: pg.next = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil; break;
-    case 7: pg.prev = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil; break;
-    case 8: k.pageblock_bits(p) = static_cast<uint8_t>(rng() % 32); break;
+    case 1:  // half the time one off: a block over its neighbour's head, or half its own
+      pg.order = static_cast<uint8_t>(rng() % 2 ? pg.order + 1 - 2 * (rng() % 2)
+                                                : rng() % (m.max_order() + 3));
+      break;
+    case 2:
+      pg.list = static_cast<uint8_t>(rng() % 24);
+      break;
+    case 3:
+      pg.flags = static_cast<uint8_t>(1u << (rng() % 5));
+      break;
+    case 4:
+      pg.refcount = static_cast<uint8_t>(rng() % 3);
+      break;
+    case 5:
+      pg.cpu = static_cast<uint16_t>(rng() % 4);
+      break;
+    case 6:
+      pg.next = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil;
+      break;
+    case 7:
+      pg.prev = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil;
+      break;
+    case 8:
+      k.pageblock_bits(p) = static_cast<uint8_t>(rng() % 32);
+      break;
     case 9: {
       Zone& z = k.zone(static_cast<unsigned>(rng() % m.nr_zones()));
       ListHead& l = z.free_area[rng() % 4].free_list[rng() % 3];
       switch (rng() % 3) {
-        case 0: l.count += rng() % 2 ? 1 : -1; break;
-        case 1: l.tail = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil; break;
-        default: l.head = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil; break;
+        case 0:
+          l.count += rng() % 2 ? 1 : -1;
+          break;
+        case 1:
+          l.tail = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil;
+          break;
+        default:
+          l.head = rng() % 4 ? static_cast<uint32_t>(rng() % nr) : kNil;
+          break;
       }
       break;
     }
@@ -177,8 +204,10 @@ bool corrupt(Machine& m, std::mt19937_64& rng) {
       if (st >= 1 && st <= 3) pg.state = static_cast<PageState>(1 + (st + rng() % 2) % 3);
       break;
     }
-    case 13: return swap_across_zones(m, k, rng);
-    default: break;
+    case 13:
+      return swap_across_zones(m, k, rng);
+    default:
+      break;
   }
   return false;
 }
@@ -189,7 +218,8 @@ void agree_on(const Config& cfg, uint64_t seed, unsigned trials, unsigned ops) {
   for (unsigned t = 0; t < trials; t++) {
     Machine m(cfg);
     churn(m, rng, ops);
-    ASSERT_EQ(show(check_invariants(m)), "no finding") << "trial " << t << ": the churn alone broke the machine";
+    ASSERT_EQ(show(check_invariants(m)), "no finding")
+        << "trial " << t << ": the churn alone broke the machine";
     swaps += corrupt(m, rng);
     const std::optional<Finding> probed = check_invariants(m), plain = check_invariants_unprobed(m);
     ASSERT_EQ(show(probed), show(plain)) << "trial " << t;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The structural invariants (oracles/invariants.def, spec §9): every rule fires on a
 // machine corrupted on purpose, with exactly its own ID, in the full check and -- when
 // the corruption sits at touched PFNs -- in the incremental check; and a clean machine
@@ -37,13 +38,20 @@ TEST(invariants, table_ids) {
 
 // The IDs the *_fires tests below cover; inv-table-2 keeps it equal to the table.
 const char* const kFireTested[] = {
-    "INV-BUDDY-ALIGN",   "INV-BUDDY-ZONE",     "INV-PARTITION",          "INV-BUDDY-META",
-    "INV-LIST-LINKS",    "INV-LIST-FLAG",      "INV-NR-FREE-AREA",       "INV-NO-CROSS-MERGE",
-    "INV-MULTIBLOCK-UNIFORM", "INV-HYGIENE",   "INV-BUDDY-MERGED",       "INV-NR-FREE-PAGES",
-    "INV-NR-FREE-CMA",   "INV-NR-FREE-HIGHATOMIC", "INV-HIGHATOMIC-LIMIT", "INV-CMA-BLOCKS",
-    "INV-CMA-PAGES",     "INV-PCP-MEMBER",     "INV-PCP-COUNT",          "INV-PCP-HIGH",
-    "INV-WMARK-ORDER",   "INV-WMARK-GAPS",     "INV-LOWMEM-RESERVE",     "INV-BOOST-LIMIT",
-    "INV-DM-BLOCKTYPE",  "INV-DM-FREE",        "INV-DM-ALLOC",
+    "INV-BUDDY-ALIGN",        "INV-BUDDY-ZONE",
+    "INV-PARTITION",          "INV-BUDDY-META",
+    "INV-LIST-LINKS",         "INV-LIST-FLAG",
+    "INV-NR-FREE-AREA",       "INV-NO-CROSS-MERGE",
+    "INV-MULTIBLOCK-UNIFORM", "INV-HYGIENE",
+    "INV-BUDDY-MERGED",       "INV-NR-FREE-PAGES",
+    "INV-NR-FREE-CMA",        "INV-NR-FREE-HIGHATOMIC",
+    "INV-HIGHATOMIC-LIMIT",   "INV-CMA-BLOCKS",
+    "INV-CMA-PAGES",          "INV-PCP-MEMBER",
+    "INV-PCP-COUNT",          "INV-PCP-HIGH",
+    "INV-WMARK-ORDER",        "INV-WMARK-GAPS",
+    "INV-LOWMEM-RESERVE",     "INV-BOOST-LIMIT",
+    "INV-DM-BLOCKTYPE",       "INV-DM-FREE",
+    "INV-DM-ALLOC",
 };
 
 // inv-table-2: Expect every invariant ID to have a fires test here or in
@@ -302,7 +310,9 @@ TEST(invariants, hygiene_pageblock_touch_fires) {
   const Pfn pb = m.pageblock_nr_pages();
   Pfn start = kNoPfn;
   for (Pfn p = m.start_pfn(); p < m.end_pfn() && start == kNoPfn; p += pb) {
-    if (m.page(p).state != PageState::Allocated || m.get_pageblock_migratetype(p) != MIGRATE_MOVABLE) continue;
+    if (m.page(p).state != PageState::Allocated ||
+        m.get_pageblock_migratetype(p) != MIGRATE_MOVABLE)
+      continue;
     for (Pfn q = p + 1; q < p + pb; q++)
       if (m.page(q).state == PageState::Buddy) start = p;
   }

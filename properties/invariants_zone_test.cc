@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The zone-wide invariants (oracles/invariants.def): zone counters, CMA, per-cpu
 // pagesets, watermarks and the direct map, each fired on a machine corrupted on
 // purpose (the structural ones: invariants_test.cc, which keeps the ID checklist).
@@ -233,7 +234,8 @@ TEST(invariants, dm_free_fires) {
   AllocResult r = alloc_unmapped(m);
   ASSERT_TRUE(r.ok());
   expect_clean(m);
-  Pfn h = find_head(m, PageState::Buddy, [&](Pfn p, const Page&) { return m.pageblock_unmapped(p); });
+  Pfn h =
+      find_head(m, PageState::Buddy, [&](Pfn p, const Page&) { return m.pageblock_unmapped(p); });
   ASSERT_NE(h, kNoPfn);
   MachineCorruptor c(m);
   c.direct_map().set_valid_noflush(h, 1, true);

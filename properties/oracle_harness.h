@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A small stand-in for the runner, used by shadow_test and reference_test: random
 // valid requests, frees and direct-map flips through the public Machine API, with the
 // shadow, the reference and the liveness judgement asked after every op exactly as
@@ -78,13 +79,14 @@ class Harness {
   // One allocation as the runner performs it.
   void alloc(const AllocRequest& req, const std::optional<AllocFlags>& ctx, bool frozen) {
     last_op_ = fmt::format("alloc order={} gfp={} nid={} cpu={} ctx={} frozen={}{}", req.order,
-                           gfp_to_string(req.gfp), req.nid, req.cpu, ctx ? ctx_flags_to_string(*ctx) : "-",
-                           frozen, task_str(req));
+                           gfp_to_string(req.gfp), req.nid, req.cpu,
+                           ctx ? ctx_flags_to_string(*ctx) : "-", frozen, task_str(req));
     const AllocFlags* c = ctx ? &*ctx : nullptr;
     PreState pre = shadow_.snapshot(*m_);
     hook_freed_ = 0;
-    AllocResult r = c ? m_->alloc_pages_context(req, c)
-                      : frozen ? m_->alloc_frozen_pages(req) : m_->alloc_pages(req);
+    AllocResult r = c        ? m_->alloc_pages_context(req, c)
+                    : frozen ? m_->alloc_frozen_pages(req)
+                             : m_->alloc_pages(req);
     note(shadow_.judge_validity(*m_, req, c, r));
     switch (r.status) {
       case AllocStatus::Ok: {
@@ -100,15 +102,20 @@ class Harness {
         note(ref_.judge_failure(*m_, req, c));
         counts_.failed++;
         break;
-      case AllocStatus::Loops: counts_.loops++; break;
-      case AllocStatus::Error: counts_.errors++; break;
+      case AllocStatus::Loops:
+        counts_.loops++;
+        break;
+      case AllocStatus::Error:
+        counts_.errors++;
+        break;
     }
     after_op();
   }
 
   // alloc_pages_bulk: every page is an order-0 allocation served from a pcp list.
   void bulk(AllocRequest req, int count) {
-    last_op_ = fmt::format("alloc_bulk count={} gfp={}{}", count, gfp_to_string(req.gfp), task_str(req));
+    last_op_ =
+        fmt::format("alloc_bulk count={} gfp={}{}", count, gfp_to_string(req.gfp), task_str(req));
     req.order = 0;
     PreState pre = shadow_.snapshot(*m_);
     hook_freed_ = 0;
@@ -195,7 +202,8 @@ class Harness {
     note(shadow_.verify_paint(*m_, id));
     const Pfn pfn = rec.pfn;
     const unsigned order = rec.order;
-    FreeResult fr = rec.frozen ? m_->free_frozen_pages(pfn, order, cpu) : m_->free_pages(pfn, order, cpu);
+    FreeResult fr =
+        rec.frozen ? m_->free_frozen_pages(pfn, order, cpu) : m_->free_pages(pfn, order, cpu);
     if (!fr.ok()) {
       Finding f;
       f.id = "HARNESS-FREE-REFUSED";
@@ -242,11 +250,24 @@ class Harness {
 // A random request of the kinds real callers make, valid for the machine.
 inline AllocRequest random_request(Rng& rng, const Machine& m, std::optional<AllocFlags>* ctx,
                                    bool* frozen) {
-  static constexpr gfp_t kBase[] = {
-      GFP_KERNEL, GFP_KERNEL, GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS,
-      GFP_USER, GFP_HIGHUSER_MOVABLE, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
-      GFP_KERNEL | __GFP_DMA32, GFP_KERNEL | __GFP_DMA, GFP_ATOMIC | __GFP_DMA32,
-      GFP_TRANSHUGE, GFP_TRANSHUGE_LIGHT, __GFP_HIGH | __GFP_RECLAIM, __GFP_MOVABLE | GFP_NOWAIT};
+  static constexpr gfp_t kBase[] = {GFP_KERNEL,
+                                    GFP_KERNEL,
+                                    GFP_KERNEL,
+                                    GFP_ATOMIC,
+                                    GFP_NOWAIT,
+                                    GFP_NOIO,
+                                    GFP_NOFS,
+                                    GFP_USER,
+                                    GFP_HIGHUSER_MOVABLE,
+                                    GFP_HIGHUSER_MOVABLE,
+                                    GFP_KERNEL | __GFP_RECLAIMABLE,
+                                    GFP_KERNEL | __GFP_DMA32,
+                                    GFP_KERNEL | __GFP_DMA,
+                                    GFP_ATOMIC | __GFP_DMA32,
+                                    GFP_TRANSHUGE,
+                                    GFP_TRANSHUGE_LIGHT,
+                                    __GFP_HIGH | __GFP_RECLAIM,
+                                    __GFP_MOVABLE | GFP_NOWAIT};
   AllocRequest req;
   gfp_t gfp = kBase[rng.below(std::size(kBase))];
   struct Mod {
@@ -254,9 +275,9 @@ inline AllocRequest random_request(Rng& rng, const Machine& m, std::optional<All
     unsigned percent;
   };
   static constexpr Mod kMods[] = {
-      {__GFP_ZERO, 15},      {__GFP_COMP, 10},      {__GFP_THISNODE, 8},   {__GFP_NORETRY, 15},
-      {__GFP_RETRY_MAYFAIL, 5}, {__GFP_NOWARN, 20}, {__GFP_MEMALLOC, 3},   {__GFP_NOMEMALLOC, 5},
-      {__GFP_HIGH, 5},       {__GFP_PRIVATE, 12},   {__GFP_NOFAIL, 1},     {__GFP_HARDWALL, 5}};
+      {__GFP_ZERO, 15},         {__GFP_COMP, 10},    {__GFP_THISNODE, 8}, {__GFP_NORETRY, 15},
+      {__GFP_RETRY_MAYFAIL, 5}, {__GFP_NOWARN, 20},  {__GFP_MEMALLOC, 3}, {__GFP_NOMEMALLOC, 5},
+      {__GFP_HIGH, 5},          {__GFP_PRIVATE, 12}, {__GFP_NOFAIL, 1},   {__GFP_HARDWALL, 5}};
   for (const Mod& mod : kMods)
     if (rng.chance(mod.percent)) gfp |= mod.bit;
   req.gfp = gfp;
@@ -268,7 +289,8 @@ inline AllocRequest random_request(Rng& rng, const Machine& m, std::optional<All
   const int nodes = static_cast<int>(m.nr_nodes());
   if (rng.chance(50)) {
     req.nid = static_cast<int>(rng.below(nodes));
-    if ((gfp & __GFP_THISNODE) && !m.node(req.nid).has(N_MEMORY) && !m.node(req.nid).has(N_MEMORY_PRIVATE))
+    if ((gfp & __GFP_THISNODE) && !m.node(req.nid).has(N_MEMORY) &&
+        !m.node(req.nid).has(N_MEMORY_PRIVATE))
       req.nid = NUMA_NO_NODE;
   }
   if (nodes > 1 && rng.chance(20)) {
@@ -283,14 +305,30 @@ inline AllocRequest random_request(Rng& rng, const Machine& m, std::optional<All
   }
   if (rng.chance(10)) {
     switch (rng.below(8)) {
-      case 0: req.task.in_interrupt = true; break;
-      case 1: req.task.in_serving_softirq = true; break;
-      case 2: req.task.pf_memalloc = true; break;
-      case 3: req.task.pf_memalloc_noio = true; break;
-      case 4: req.task.pf_memalloc_nofs = true; break;
-      case 5: req.task.pf_memalloc_pin = true; break;
-      case 6: req.task.oom_victim = true; break;
-      default: req.task.rt_task = true; break;
+      case 0:
+        req.task.in_interrupt = true;
+        break;
+      case 1:
+        req.task.in_serving_softirq = true;
+        break;
+      case 2:
+        req.task.pf_memalloc = true;
+        break;
+      case 3:
+        req.task.pf_memalloc_noio = true;
+        break;
+      case 4:
+        req.task.pf_memalloc_nofs = true;
+        break;
+      case 5:
+        req.task.pf_memalloc_pin = true;
+        break;
+      case 6:
+        req.task.oom_victim = true;
+        break;
+      default:
+        req.task.rt_task = true;
+        break;
     }
   }
   *frozen = rng.chance(15);
@@ -346,9 +384,15 @@ inline void drive(Harness& h, uint64_t seed, unsigned ops, unsigned alloc_percen
       // The vm.* sysctls move watermarks, reserves and pcp sizes between ops.
       Machine& m = h.m();
       switch (rng.below(5)) {
-        case 0: m.set_min_free_kbytes(static_cast<unsigned>(rng.below(2048))); break;
-        case 1: m.set_watermark_scale_factor(static_cast<unsigned>(1 + rng.below(3000))); break;
-        case 2: m.set_watermark_boost_factor(static_cast<unsigned>(rng.below(30000))); break;
+        case 0:
+          m.set_min_free_kbytes(static_cast<unsigned>(rng.below(2048)));
+          break;
+        case 1:
+          m.set_watermark_scale_factor(static_cast<unsigned>(1 + rng.below(3000)));
+          break;
+        case 2:
+          m.set_watermark_boost_factor(static_cast<unsigned>(rng.below(30000)));
+          break;
         case 3: {
           std::array<unsigned, MAX_NR_ZONES> r = {static_cast<unsigned>(rng.below(300)),
                                                   static_cast<unsigned>(rng.below(300)),
@@ -356,7 +400,9 @@ inline void drive(Harness& h, uint64_t seed, unsigned ops, unsigned alloc_percen
           m.set_lowmem_reserve_ratio(r);
           break;
         }
-        default: m.set_percpu_pagelist_high_fraction(rng.chance(50) ? 0 : static_cast<unsigned>(8 + rng.below(100)));
+        default:
+          m.set_percpu_pagelist_high_fraction(
+              rng.chance(50) ? 0 : static_cast<unsigned>(8 + rng.below(100)));
       }
       h.after_op();
     }
@@ -382,13 +428,15 @@ inline Config odd_config() {
   c.max_page_order = 6;
   c.pageblock_order = 4;
   NodeConfig n0;
-  n0.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 1000, .reserved = {{0, 3}}},
-              ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1000, .pages = 1500, .holes = {{1200, 1300}}},
-              ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2500, .pages = 1600},
-              ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 4100, .pages = 1000}};
+  n0.zones = {
+      ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 1000, .reserved = {{0, 3}}},
+      ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1000, .pages = 1500, .holes = {{1200, 1300}}},
+      ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2500, .pages = 1600},
+      ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 4100, .pages = 1000}};
   NodeConfig n1;
-  n1.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 6144, .pages = 1500, .reserved = {{7000, 7010}}},
-              ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 7644, .pages = 700}};
+  n1.zones = {
+      ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 6144, .pages = 1500, .reserved = {{7000, 7010}}},
+      ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 7644, .pages = 700}};
   c.nodes = {n0, n1, NodeConfig{}};
   c.cpu_node = {0, 0, 1, 1, 2};
   return c;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Per-cpu pagesets (spec §5): zone_batchsize(), high_min/high_max from
 // zone_highsize(), refilling an empty list (nr_pcp_alloc, alloc_factor growth),
 // freeing to a list and draining past high (nr_pcp_high, nr_pcp_free, free_high),
@@ -37,7 +38,8 @@ void expect_sizes(const Machine& m, const Zone& z, int batch, int high_min, int 
 // PFNs on one pcp list, head first.
 std::vector<Pfn> pcp_list(const Machine& m, unsigned zone, unsigned cpu, unsigned pindex) {
   std::vector<Pfn> out;
-  for (uint32_t i = m.pcp(zone, cpu).lists[pindex].head; i != kNil; i = m.page(m.pfn_of_index(i)).next)
+  for (uint32_t i = m.pcp(zone, cpu).lists[pindex].head; i != kNil;
+       i = m.page(m.pfn_of_index(i)).next)
     out.push_back(m.pfn_of_index(i));
   return out;
 }
@@ -139,10 +141,10 @@ TEST(pcp, refill_1) {
 TEST(pcp, refill_2) {
   Machine m(two_cpu_zone());
   struct Step {
-    int nth;        // allocation number that refilled
-    int pulled;     // pages pulled by that refill
-    int factor;     // alloc_factor after it
-    int high;       // pcp->high after it
+    int nth;     // allocation number that refilled
+    int pulled;  // pages pulled by that refill
+    int factor;  // alloc_factor after it
+    int high;    // pcp->high after it
   } steps[] = {{1, 3, 1, 163},   {4, 6, 2, 169},   {10, 12, 3, 181}, {22, 24, 4, 205},
                {46, 48, 5, 253}, {94, 96, 5, 349}, {190, 96, 5, 445}};
   int n = 0;
@@ -281,7 +283,7 @@ TEST(pcp, drain_1) {
 TEST(pcp, drain_2) {
   Config c = configs::pc_like(61440, 65536);
   Machine m(c);
-  ASSERT_TRUE(alloc(m, GFP_KERNEL, 0, 0).ok());             // NORMAL
+  ASSERT_TRUE(alloc(m, GFP_KERNEL, 0, 0).ok());              // NORMAL
   ASSERT_TRUE(alloc(m, GFP_KERNEL | GFP_DMA32, 0, 0).ok());  // DMA32
   const unsigned normal = m.node_zone(0, ZONE_NORMAL).id, dma32 = m.node_zone(0, ZONE_DMA32).id;
   // batch 15: the first refill pulls 15 and hands out 1.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The property harness (prop_check.h).
 #include "properties/prop_check.h"
 
@@ -106,24 +107,27 @@ void check(Budget budget, std::function<void()> prop) {
   rc::detail::TestMetadata meta;
   meta.id = id;
   meta.description = id;
-  const auto result = rc::detail::checkProperty(rc::detail::toProperty(std::move(prop)), meta, params);
+  const auto result =
+      rc::detail::checkProperty(rc::detail::toProperty(std::move(prop)), meta, params);
   std::ostringstream msg;
   rc::detail::printResultMessage(result, msg);
   const std::string mutant = env_str("BUDDYCHECK_MUTANT");
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string repro =
-      fmt::format("reproduce: RC_PARAMS=\"seed={} max_success={} max_size={}\" {} --gtest_filter='{}.{}'",
-                  params.seed, params.maxSuccess, params.maxSize, ::testing::internal::GetArgvs()[0],
-                  info->test_suite_name(), info->name());
+  const std::string repro = fmt::format(
+      "reproduce: RC_PARAMS=\"seed={} max_success={} max_size={}\" {} --gtest_filter='{}.{}'",
+      params.seed, params.maxSuccess, params.maxSize, ::testing::internal::GetArgvs()[0],
+      info->test_suite_name(), info->name());
   if (mutant.empty()) {
     if (!result.is<rc::detail::SuccessResult>()) FAIL() << msg.str() << "\n" << repro;
-    else if (!result.get<rc::detail::SuccessResult>().distribution.empty()) std::cout << msg.str() << "\n";
+    else if (!result.get<rc::detail::SuccessResult>().distribution.empty())
+      std::cout << msg.str() << "\n";
     return;
   }
   // Mutant mode: the property must catch the broken allocator, with an expected ID.
   if (!result.is<rc::detail::FailureResult>()) {
-    ADD_FAILURE() << "mutant " << mutant << " SURVIVED " << id << " (" << params.maxSuccess << " runs, seed "
-                  << params.seed << ")\n" << msg.str();
+    ADD_FAILURE() << "mutant " << mutant << " SURVIVED " << id << " (" << params.maxSuccess
+                  << " runs, seed " << params.seed << ")\n"
+                  << msg.str();
     return;
   }
   const auto& failure = result.get<rc::detail::FailureResult>();
@@ -133,12 +137,14 @@ void check(Budget budget, std::function<void()> prop) {
   for (std::string want; std::getline(ids, want, ',');)
     if (!want.empty() && failure.description.find(want) != std::string::npos) named = true;
   if (!named) {
-    ADD_FAILURE() << "mutant " << mutant << " was caught by " << id << " but not with any of {" << expect
-                  << "}:\n" << msg.str();
+    ADD_FAILURE() << "mutant " << mutant << " was caught by " << id << " but not with any of {"
+                  << expect << "}:\n"
+                  << msg.str();
     return;
   }
   std::cout << "mutant " << mutant << " caught by " << id << " after " << failure.numSuccess
-            << " passing case(s) (seed " << params.seed << "): " << first_line_naming(failure.description, expect) << "\n";
+            << " passing case(s) (seed " << params.seed
+            << "): " << first_line_naming(failure.description, expect) << "\n";
 }
 
 // ---- the config matrix ---------------------------------------------------------------
@@ -162,11 +168,13 @@ void drive(Runner& r, size_t n) {
     const Op op = *gen_op(r);
     const StepResult s = r.step(op);
     if (s.error) fail_property(r, "GENERATOR", "the runner rejected a generated op: " + *s.error);
-    if (s.finding) fail_property(r, s.finding->id, s.finding->summary + "\n" + r.report(*s.finding));
+    if (s.finding)
+      fail_property(r, s.finding->id, s.finding->summary + "\n" + r.report(*s.finding));
   }
 }
 
-void in_rounds(Runner& r, size_t max_ops, bool judge_boot, const std::function<void(Runner&)>& judge) {
+void in_rounds(Runner& r, size_t max_ops, bool judge_boot,
+               const std::function<void(Runner&)>& judge) {
   const size_t rounds = *rc::gen::inRange<size_t>(1, 4);
   for (size_t k = 0; k < rounds; k++) {
     if (k || !judge_boot) drive(r, *rc::gen::inRange<size_t>(0, max_ops));

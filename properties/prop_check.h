@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Running a RapidCheck property inside a GoogleTest test: per-property budgets, fixed
 // seeds, the config matrix, failure artefacts (a replayable trace file) and the
 // inverted "mutant mode" of the broken-allocator tests (properties/mutants/).
@@ -58,7 +59,8 @@ RunOptions quiet_options();
 void drive(Runner& r, size_t n);
 // One to three rounds of up to `max_ops` generated ops, `judge` after each; with
 // `judge_boot` the first round judges the freshly booted machine instead.
-void in_rounds(Runner& r, size_t max_ops, bool judge_boot, const std::function<void(Runner&)>& judge);
+void in_rounds(Runner& r, size_t max_ops, bool judge_boot,
+               const std::function<void(Runner&)>& judge);
 
 // ---- the config matrix ---------------------------------------------------------------
 
@@ -71,9 +73,9 @@ class ConfigMatrix : public ::testing::TestWithParam<size_t> {
 };
 std::string config_param_name(const ::testing::TestParamInfo<size_t>& info);
 
-#define BUDDYCHECK_CONFIG_MATRIX(suite)                                                              \
-  INSTANTIATE_TEST_SUITE_P(matrix, suite,                                                            \
-                           ::testing::Range<size_t>(0, ::buddycheck::props::named_configs().size()), \
-                           ::buddycheck::props::config_param_name)
+#define BUDDYCHECK_CONFIG_MATRIX(suite)                                                        \
+  INSTANTIATE_TEST_SUITE_P(                                                                    \
+      matrix, suite, ::testing::Range<size_t>(0, ::buddycheck::props::named_configs().size()), \
+      ::buddycheck::props::config_param_name)
 
 }  // namespace buddycheck::props

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of the buddy free lists (spec §4.2-4.4, §4.7, §9 #4, #7-9) on every named
 // machine, in random states reached by random ops: freeing restores what allocating
 // took, merging is maximal, and every free block sits on its pageblock's list.
@@ -33,7 +34,8 @@ struct MergeBarriers {
 };
 MergeBarriers barriers(const Machine& m) {
   MergeBarriers b;
-  for (unsigned i = 0; i < m.nr_zones(); i++) b.reserved.push_back(m.zone(i).nr_reserved_highatomic);
+  for (unsigned i = 0; i < m.nr_zones(); i++)
+    b.reserved.push_back(m.zone(i).nr_reserved_highatomic);
   b.flips = m.direct_map().stats().flips;
   return b;
 }
@@ -75,7 +77,8 @@ void restore_1(const Config& cfg) {
   if (!judged) return;
   if (r.machine().buddyinfo() != before)
     fail_property(r, "props-buddy-restore-1",
-                  fmt::format("alloc + free + drain of `{}` changed buddyinfo; before:\n{}", print_op(op), before));
+                  fmt::format("alloc + free + drain of `{}` changed buddyinfo; before:\n{}",
+                              print_op(op), before));
 }
 
 // props-buddy-restore-2: Expect a fresh machine that serves any sequence of mapped
@@ -93,7 +96,8 @@ void restore_2(const Config& cfg) {
   const size_t n = *rc::gen::inRange<size_t>(1, 60);
   for (size_t i = 0; i < n; i++) {
     const GenContext g = snapshot(r);
-    must_step(r, mapped(*rc::gen::weightedOneOf<Op>({{6, gen_alloc_op(g)}, {1, gen_bulk_op(g)}, {1, gen_drain_op(g)}})));
+    must_step(r, mapped(*rc::gen::weightedOneOf<Op>(
+                     {{6, gen_alloc_op(g)}, {1, gen_bulk_op(g)}, {1, gen_drain_op(g)}})));
   }
   while (!r.live_ids().empty()) {
     Op f;
@@ -106,11 +110,14 @@ void restore_2(const Config& cfg) {
   RC_TAG(judged ? "judged" : "skipped: highatomic or direct-map change");
   if (!judged) return;
   int64_t now_free = 0;
-  for (unsigned i = 0; i < r.machine().nr_zones(); i++) now_free += r.machine().zone(i).nr_free_pages;
+  for (unsigned i = 0; i < r.machine().nr_zones(); i++)
+    now_free += r.machine().zone(i).nr_free_pages;
   if (r.machine().buddyinfo() != boot || now_free != boot_free)
-    fail_property(r, "props-buddy-restore-2",
-                  fmt::format("all freed and drained, but buddyinfo/NR_FREE_PAGES ({} vs {}) differ from boot:\n{}",
-                              now_free, boot_free, boot));
+    fail_property(
+        r, "props-buddy-restore-2",
+        fmt::format(
+            "all freed and drained, but buddyinfo/NR_FREE_PAGES ({} vs {}) differ from boot:\n{}",
+            now_free, boot_free, boot));
 }
 
 // The freelist a free block in this pageblock belongs on, from the pageblock bits.
@@ -132,7 +139,9 @@ void merged_1(const Config& cfg) {
       const Pfn buddy = pfn ^ (Pfn{1} << p.order);
       if (buddy < pfn || !m.pfn_in_memmap(buddy)) continue;
       const Page& q = m.page(buddy);
-      if (q.state != PageState::Buddy || q.order != p.order || m.page_zone_id(buddy) != m.page_zone_id(pfn)) continue;
+      if (q.state != PageState::Buddy || q.order != p.order ||
+          m.page_zone_id(buddy) != m.page_zone_id(pfn))
+        continue;
       bool may_merge = true;
       if (p.order >= m.pageblock_order()) {
         const unsigned a = m.get_pageblock_migratetype(pfn), c = m.get_pageblock_migratetype(buddy);
@@ -140,9 +149,11 @@ void merged_1(const Config& cfg) {
                     m.pageblock_unmapped(pfn) == m.pageblock_unmapped(buddy);
       }
       if (may_merge)
-        fail_property(r, "props-buddy-merged-1",
-                      fmt::format("free buddies {:#x} and {:#x} of order {} ({} / {}) were left unmerged", pfn, buddy,
-                                  p.order, freetype_name(block_freetype(m, pfn)), freetype_name(block_freetype(m, buddy))));
+        fail_property(
+            r, "props-buddy-merged-1",
+            fmt::format("free buddies {:#x} and {:#x} of order {} ({} / {}) were left unmerged",
+                        pfn, buddy, p.order, freetype_name(block_freetype(m, pfn)),
+                        freetype_name(block_freetype(m, buddy))));
     }
   });
 }
@@ -160,9 +171,11 @@ void hygiene_1(const Config& cfg) {
       if (p.state != PageState::Buddy) continue;
       for (Pfn b = pfn; b < pfn + (Pfn{1} << p.order); b += m.pageblock_nr_pages())
         if (block_freetype(m, b) != p.list)
-          fail_property(r, "props-buddy-hygiene-1",
-                        fmt::format("free block {:#x} order {} is on the {} list but pageblock {:#x} is {}", pfn,
-                                    p.order, freetype_name(p.list), b, freetype_name(block_freetype(m, b))));
+          fail_property(
+              r, "props-buddy-hygiene-1",
+              fmt::format("free block {:#x} order {} is on the {} list but pageblock {:#x} is {}",
+                          pfn, p.order, freetype_name(p.list), b,
+                          freetype_name(block_freetype(m, b))));
     }
   });
 }
@@ -180,7 +193,8 @@ void cma_1(const Config& cfg) {
       if (in_cma != (m.get_pageblock_migratetype(pfn) == MIGRATE_CMA))
         fail_property(r, "props-buddy-cma-1",
                       fmt::format("pageblock {:#x} is {} but {} a configured CMA area", pfn,
-                                  migratetype_name(m.get_pageblock_migratetype(pfn)), in_cma ? "lies in" : "is outside"));
+                                  migratetype_name(m.get_pageblock_migratetype(pfn)),
+                                  in_cma ? "lies in" : "is outside"));
     }
   });
 }
@@ -194,25 +208,49 @@ void boot_1(const Config& cfg) {
   const Machine freed(cfg, Machine::BootFrees::ThroughFreeOnePage);
   if (direct.buddyinfo() != freed.buddyinfo() || direct.pagetypeinfo() != freed.pagetypeinfo() ||
       machine_hash(direct) != machine_hash(freed))
-    RC_FAIL(fmt::format("props-buddy-boot-1: the direct boot differs\ndirect:\n{}{}\nthrough free_one_page():\n{}{}",
-                        direct.buddyinfo(), direct.pagetypeinfo(), freed.buddyinfo(), freed.pagetypeinfo()));
+    RC_FAIL(fmt::format(
+        "props-buddy-boot-1: the direct boot differs\ndirect:\n{}{}\nthrough "
+        "free_one_page():\n{}{}",
+        direct.buddyinfo(), direct.pagetypeinfo(), freed.buddyinfo(), freed.pagetypeinfo()));
 }
 
 class props_buddy : public ConfigMatrix {};
 
-TEST_P(props_buddy, restore_1) { check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { restore_1(cfg); }); }
-TEST_P(props_buddy, restore_2) { check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { restore_2(cfg); }); }
-TEST_P(props_buddy, merged_1) { check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { merged_1(cfg); }); }
-TEST_P(props_buddy, hygiene_1) { check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { hygiene_1(cfg); }); }
-TEST_P(props_buddy, cma_1) { check(Budget{.runs = 60, .max_size = 60}, [cfg = config()] { cma_1(cfg); }); }
-TEST_P(props_buddy, boot_1) { check(Budget{.runs = 1}, [cfg = config()] { boot_1(cfg); }); }
+TEST_P(props_buddy, restore_1) {
+  check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { restore_1(cfg); });
+}
+TEST_P(props_buddy, restore_2) {
+  check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { restore_2(cfg); });
+}
+TEST_P(props_buddy, merged_1) {
+  check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { merged_1(cfg); });
+}
+TEST_P(props_buddy, hygiene_1) {
+  check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { hygiene_1(cfg); });
+}
+TEST_P(props_buddy, cma_1) {
+  check(Budget{.runs = 60, .max_size = 60}, [cfg = config()] { cma_1(cfg); });
+}
+TEST_P(props_buddy, boot_1) {
+  check(Budget{.runs = 1}, [cfg = config()] { boot_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_buddy);
 
-TEST(props_buddy_random, restore_1) { check(Budget{.runs = 150}, [] { restore_1(*gen_random_config()); }); }
-TEST(props_buddy_random, merged_1) { check(Budget{.runs = 150}, [] { merged_1(*gen_random_config()); }); }
-TEST(props_buddy_random, cma_1) { check(Budget{.runs = 150}, [] { cma_1(*gen_random_config()); }); }
-TEST(props_buddy_random, hygiene_1) { check(Budget{.runs = 150}, [] { hygiene_1(*gen_random_config()); }); }
-TEST(props_buddy_random, boot_1) { check(Budget{.runs = 400}, [] { boot_1(*gen_random_config()); }); }
+TEST(props_buddy_random, restore_1) {
+  check(Budget{.runs = 150}, [] { restore_1(*gen_random_config()); });
+}
+TEST(props_buddy_random, merged_1) {
+  check(Budget{.runs = 150}, [] { merged_1(*gen_random_config()); });
+}
+TEST(props_buddy_random, cma_1) {
+  check(Budget{.runs = 150}, [] { cma_1(*gen_random_config()); });
+}
+TEST(props_buddy_random, hygiene_1) {
+  check(Budget{.runs = 150}, [] { hygiene_1(*gen_random_config()); });
+}
+TEST(props_buddy_random, boot_1) {
+  check(Budget{.runs = 400}, [] { boot_1(*gen_random_config()); });
+}
 
 }  // namespace
 }  // namespace buddycheck::props

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of the allocation paths (spec §1.6 fast path, §3.7, §4.5-4.8): the fast
 // path's alloc_flags against the slow path's, fragmentation avoidance and the
 // highatomic reserve's limit, on every named machine in random states.
@@ -34,11 +35,11 @@ void fast_1(const Config& cfg) {
   const unsigned slow = gfp_to_alloc_flags(g, op.order, req.task, m.config().mobility_grouping);
   const unsigned f = res.alloc_flags;
   const unsigned same = ALLOC_CMA | ALLOC_KSWAPD;
-  if ((f & ALLOC_WMARK_MASK) != ALLOC_WMARK_LOW ||
-      (f & (ALLOC_RESERVES | ALLOC_NO_WATERMARKS)) || (f & same) != (slow & same))
+  if ((f & ALLOC_WMARK_MASK) != ALLOC_WMARK_LOW || (f & (ALLOC_RESERVES | ALLOC_NO_WATERMARKS)) ||
+      (f & same) != (slow & same))
     fail_property(r, "props-flags-fast-1",
-                  fmt::format("`{}` served by the fast path with {}; slow path would use {}", print_op(op),
-                              alloc_flags_to_string(f), alloc_flags_to_string(slow)),
+                  fmt::format("`{}` served by the fast path with {}; slow path would use {}",
+                              print_op(op), alloc_flags_to_string(f), alloc_flags_to_string(slow)),
                   {op});
 }
 
@@ -54,26 +55,30 @@ void nofragment_1(const Config& cfg) {
   std::vector<uint64_t> steals;
   for (unsigned i = 0; i < m.nr_zones(); i++) steals.push_back(m.zone(i).events.extfrag_steal);
   const AllocResult res = perform_alloc(m, op);
-  const bool judged = res.ok() && (res.alloc_flags & ALLOC_NOFRAGMENT) && res.order < m.pageblock_order();
+  const bool judged =
+      res.ok() && (res.alloc_flags & ALLOC_NOFRAGMENT) && res.order < m.pageblock_order();
   RC_TAG(judged ? "nofragment" : "other");
   if (!judged) return;
   for (unsigned i = 0; i < m.nr_zones(); i++)
     if (m.zone(i).events.extfrag_steal != steals[i])
       fail_property(r, "props-fallback-nofragment-1",
-                    fmt::format("`{}` with {} stole from another pageblock type in zone {}", print_op(op),
-                                alloc_flags_to_string(res.alloc_flags), i),
+                    fmt::format("`{}` with {} stole from another pageblock type in zone {}",
+                                print_op(op), alloc_flags_to_string(res.alloc_flags), i),
                     {op});
   if (res.from_pcp) return;  // a per-cpu page may predate later retyping of its block
   const AllocRequest req = request_of(op);
-  const auto want = gfp_migratetype(current_gfp_context(req.gfp, req.task), m.config().mobility_grouping);
+  const auto want =
+      gfp_migratetype(current_gfp_context(req.gfp, req.task), m.config().mobility_grouping);
   const unsigned got = m.get_pageblock_migratetype(res.pfn);
   const bool ok = (want && got == *want) || (got == MIGRATE_CMA && (res.alloc_flags & ALLOC_CMA)) ||
-                  (got == MIGRATE_HIGHATOMIC && (res.alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK)));
+                  (got == MIGRATE_HIGHATOMIC &&
+                   (res.alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK)));
   if (!ok)
-    fail_property(r, "props-fallback-nofragment-1",
-                  fmt::format("`{}` with {} got pfn {:#x} from a {} pageblock", print_op(op),
-                              alloc_flags_to_string(res.alloc_flags), res.pfn, migratetype_name(got)),
-                  {op});
+    fail_property(
+        r, "props-fallback-nofragment-1",
+        fmt::format("`{}` with {} got pfn {:#x} from a {} pageblock", print_op(op),
+                    alloc_flags_to_string(res.alloc_flags), res.pfn, migratetype_name(got)),
+        {op});
 }
 
 // High-order atomic requests, the ones that reserve highatomic pageblocks.
@@ -81,7 +86,8 @@ rc::Gen<Op> gen_atomic_op(const GenContext& g) {
   return rc::gen::exec([g] {
     Op op;
     op.kind = OpKind::Alloc;
-    op.gfp = *rc::gen::element(GFP_ATOMIC, GFP_ATOMIC | __GFP_NOWARN, GFP_ATOMIC | __GFP_COMP, __GFP_HIGH);
+    op.gfp = *rc::gen::element(GFP_ATOMIC, GFP_ATOMIC | __GFP_NOWARN, GFP_ATOMIC | __GFP_COMP,
+                               __GFP_HIGH);
     op.order = *pick(1u, g.max_order + 1);
     op.cpu = *pick(0u, g.nr_cpus);
     if (*rc::gen::arbitrary<bool>()) op.nid = *pick(0, g.nodes.nr_nodes);
@@ -105,19 +111,26 @@ void highatomic_1(const Config& cfg) {
     const uint64_t pb = m.pageblock_nr_pages();
     for (unsigned z = 0; z < m.nr_zones(); z++) {
       const Zone& zone = m.zone(z);
-      const uint64_t limit = zone.managed_pages / 100 < pb ? 0
-                             : ((zone.managed_pages / 100 + pb - 1) / pb) * pb + (uint64_t{1} << m.max_order()) - pb;
+      const uint64_t limit = zone.managed_pages / 100 < pb
+                                 ? 0
+                                 : ((zone.managed_pages / 100 + pb - 1) / pb) * pb +
+                                       (uint64_t{1} << m.max_order()) - pb;
       if (zone.nr_reserved_highatomic > limit || zone.nr_reserved_highatomic % pb)
-        fail_property(r, "props-highatomic-limit-1",
-                      fmt::format("node {} {}: nr_reserved_highatomic {} (managed {}, limit {}, pageblock {})", zone.node,
-                                  zone_name(zone.type), zone.nr_reserved_highatomic, zone.managed_pages, limit, pb));
+        fail_property(
+            r, "props-highatomic-limit-1",
+            fmt::format(
+                "node {} {}: nr_reserved_highatomic {} (managed {}, limit {}, pageblock {})",
+                zone.node, zone_name(zone.type), zone.nr_reserved_highatomic, zone.managed_pages,
+                limit, pb));
     }
   }
 }
 
 class props_fallback : public ConfigMatrix {};
 
-TEST_P(props_fallback, fast_1) { check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { fast_1(cfg); }); }
+TEST_P(props_fallback, fast_1) {
+  check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { fast_1(cfg); });
+}
 TEST_P(props_fallback, nofragment_1) {
   check(Budget{.runs = 120, .max_size = 60}, [cfg = config()] { nofragment_1(cfg); });
 }
@@ -126,8 +139,12 @@ TEST_P(props_fallback, highatomic_1) {
 }
 BUDDYCHECK_CONFIG_MATRIX(props_fallback);
 
-TEST(props_fallback_random, nofragment_1) { check(Budget{.runs = 180}, [] { nofragment_1(*gen_random_config()); }); }
-TEST(props_fallback_random, highatomic_1) { check(Budget{.runs = 120}, [] { highatomic_1(*gen_random_config()); }); }
+TEST(props_fallback_random, nofragment_1) {
+  check(Budget{.runs = 180}, [] { nofragment_1(*gen_random_config()); });
+}
+TEST(props_fallback_random, highatomic_1) {
+  check(Budget{.runs = 120}, [] { highatomic_1(*gen_random_config()); });
+}
 
 }  // namespace
 }  // namespace buddycheck::props

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of GFP masks (spec §1.3-1.5) and of the gfp -> alloc_flags translations
 // (spec §1.6), over every mask RapidCheck can draw: kernel composites with modifiers,
 // random known bits and raw 32-bit words. Expected values are written from the spec's
@@ -6,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "alloc/alloc_flags.h"
+#include "drive/trace.h"
 #include "oracles/eligibility.h"
 #include "oracles/flags_check.h"
-#include "drive/trace.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 
@@ -16,7 +17,7 @@ namespace buddycheck::props {
 namespace {
 
 // GFP_ZONE_TABLE / GFP_ZONE_BAD (spec §1.3), indexed by gfp & 0xf; -1 marks BAD.
-constexpr int kZoneOf[16] = {ZONE_NORMAL, ZONE_DMA, ZONE_NORMAL, -1, ZONE_DMA32, -1, -1, -1,
+constexpr int kZoneOf[16] = {ZONE_NORMAL, ZONE_DMA, ZONE_NORMAL,  -1, ZONE_DMA32, -1, -1, -1,
                              ZONE_NORMAL, ZONE_DMA, ZONE_MOVABLE, -1, ZONE_DMA32, -1, -1, -1};
 
 rc::Gen<TaskContext> gen_task() {
@@ -49,8 +50,8 @@ TEST(props_gfp, migratetype_1) {
       return;
     }
     RC_ASSERT(mt.has_value());
-    const MigrateType want = !grouping ? MIGRATE_UNMOVABLE
-                             : mob == __GFP_MOVABLE ? MIGRATE_MOVABLE
+    const MigrateType want = !grouping                  ? MIGRATE_UNMOVABLE
+                             : mob == __GFP_MOVABLE     ? MIGRATE_MOVABLE
                              : mob == __GFP_RECLAIMABLE ? MIGRATE_RECLAIMABLE
                                                         : MIGRATE_UNMOVABLE;
     RC_ASSERT(*mt == want);
@@ -130,7 +131,8 @@ TEST(props_sanitize, rules_1) {
     const gfp_t g = *gen_gfp();
     const unsigned order = *gen_order(10);
     const bool grouping = *rc::gen::weightedElement<bool>({{5, true}, {1, false}});
-    if (auto f = check_sanitizer(in, g, order, grouping)) RC_FAIL(f->id + ": " + f->summary + ": " + f->actual);
+    if (auto f = check_sanitizer(in, g, order, grouping))
+      RC_FAIL(f->id + ": " + f->summary + ": " + f->actual);
   });
 }
 
@@ -155,7 +157,8 @@ TEST(props_sanitize, external_only_1) {
     const auto mt = gfp_migratetype(g, grouping);
     if (out & ALLOC_CMA) RC_ASSERT((mt && *mt == MIGRATE_MOVABLE));
     if (out & ALLOC_UNMAPPED)
-      RC_ASSERT((mt && *mt == MIGRATE_UNMOVABLE && (g & __GFP_DIRECT_RECLAIM) && !(g & __GFP_ZERO)));
+      RC_ASSERT(
+          (mt && *mt == MIGRATE_UNMOVABLE && (g & __GFP_DIRECT_RECLAIM) && !(g & __GFP_ZERO)));
   });
 }
 

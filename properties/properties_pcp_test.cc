@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of the per-cpu pagesets (spec §5) on every named machine, in random states:
 // draining empties exactly what it names and loses no page.
 #include <fmt/format.h>
@@ -38,21 +39,25 @@ void drain_1(const Config& cfg) {
     if (r.step(op).error) fail_property(r, "GENERATOR", "drain rejected");
     for (unsigned z = 0; z < m.nr_zones(); z++)
       for (unsigned c = 0; c < m.nr_cpus(); c++) {
-        const bool named = (op.all || c == op.cpu) && (op.zone < 0 || static_cast<unsigned>(op.zone) == z);
+        const bool named =
+            (op.all || c == op.cpu) && (op.zone < 0 || static_cast<unsigned>(op.zone) == z);
         const int want = named ? 0 : before[z * m.nr_cpus() + c];
         if (pcp_pages(m, z, c) != want)
           fail_property(r, "props-pcp-drain-1",
-                        fmt::format("after `{}` zone {} cpu {} holds {} pages, expected {}", print_op(op), z, c,
-                                    pcp_pages(m, z, c), want));
+                        fmt::format("after `{}` zone {} cpu {} holds {} pages, expected {}",
+                                    print_op(op), z, c, pcp_pages(m, z, c), want));
       }
     if (free_totals(m) != totals)
-      fail_property(r, "props-pcp-drain-1", "`" + print_op(op) + "` changed NR_FREE_PAGES + per-cpu pages");
+      fail_property(r, "props-pcp-drain-1",
+                    "`" + print_op(op) + "` changed NR_FREE_PAGES + per-cpu pages");
   });
 }
 
 class props_pcp : public ConfigMatrix {};
 
-TEST_P(props_pcp, drain_1) { check(Budget{.runs = 60, .max_size = 60}, [cfg = config()] { drain_1(cfg); }); }
+TEST_P(props_pcp, drain_1) {
+  check(Budget{.runs = 60, .max_size = 60}, [cfg = config()] { drain_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_pcp);
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of N_MEMORY_PRIVATE nodes (spec §8): a private node's pages go only to
 // callers that opted in (__GFP_PRIVATE or the context's managed_node), whatever the
 // preferred node, nodemask (remapped ones included), cpuset or task.
@@ -45,9 +46,10 @@ void optin_1(const Config& cfg) {
       const AllocRecord& rec = r.record(id);
       const int node = r.machine().zone(rec.zone).node;
       if (r.machine().node(node).has(N_MEMORY_PRIVATE))
-        fail_property(r, "props-private-optin-1",
-                      fmt::format("`{}` got pfn {:#x} (allocation {}) on private node {} without opting in",
-                                  print_op(op), rec.pfn, id, node));
+        fail_property(
+            r, "props-private-optin-1",
+            fmt::format("`{}` got pfn {:#x} (allocation {}) on private node {} without opting in",
+                        print_op(op), rec.pfn, id, node));
     }
   }
 }
@@ -68,13 +70,16 @@ void optin_2(const Config& cfg) {
   for (uint32_t id = first; id < r.next_id(); id++) {
     const int node = r.machine().zone(r.record(id).zone).node;
     if (node != op.nid)
-      fail_property(r, "props-private-optin-2", fmt::format("`{}` got a page on node {}", print_op(op), node));
+      fail_property(r, "props-private-optin-2",
+                    fmt::format("`{}` got a page on node {}", print_op(op), node));
   }
 }
 
 class props_private : public ConfigMatrix {};
 
-TEST_P(props_private, optin_1) { check(Budget{.runs = 75, .max_size = 50}, [cfg = config()] { optin_1(cfg); }); }
+TEST_P(props_private, optin_1) {
+  check(Budget{.runs = 75, .max_size = 50}, [cfg = config()] { optin_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_private);
 
 TEST(props_private_random, optin_1) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of replay (design.md: every failing input re-renders as a text trace that
 // `buddycheck run` replays): generated op lists survive printing and parsing, and
 // replaying them reaches the same machine state whether the oracles watch or not.
@@ -21,24 +22,31 @@ void replay_1(const Config& cfg) {
   const uint64_t hash = machine_hash(r.machine());
   const std::string text = print_trace(r.trace());
   const ParseResult parsed = parse_trace(text);
-  if (!parsed.ok()) fail_property(r, "props-replay-1", "the printed trace does not parse: " + parsed.error->to_string());
+  if (!parsed.ok())
+    fail_property(r, "props-replay-1",
+                  "the printed trace does not parse: " + parsed.error->to_string());
   if (!(*parsed.trace == r.trace()) || print_trace(*parsed.trace) != text)
     fail_property(r, "props-replay-1", "the printed trace parses to a different trace");
   RunOptions quiet = quiet_options();
   const RunResult again = run_trace(*parsed.trace, quiet);
   const RunResult judged = run_trace(*parsed.trace);
   if (again.error || again.state_hash != hash)
-    fail_property(r, "props-replay-1", fmt::format("quiet replay: hash {:016x} vs {:016x} {}", again.state_hash, hash,
-                                                   again.error.value_or("")));
+    fail_property(r, "props-replay-1",
+                  fmt::format("quiet replay: hash {:016x} vs {:016x} {}", again.state_hash, hash,
+                              again.error.value_or("")));
   if (judged.error || (!judged.finding && judged.state_hash != hash))
-    fail_property(r, "props-replay-1", fmt::format("judged replay: hash {:016x} vs {:016x} {}", judged.state_hash,
-                                                   hash, judged.error.value_or("")));
-  if (judged.finding) fail_property(r, judged.finding->id, judged.finding->summary + "\n" + judged.report);
+    fail_property(r, "props-replay-1",
+                  fmt::format("judged replay: hash {:016x} vs {:016x} {}", judged.state_hash, hash,
+                              judged.error.value_or("")));
+  if (judged.finding)
+    fail_property(r, judged.finding->id, judged.finding->summary + "\n" + judged.report);
 }
 
 class props_replay : public ConfigMatrix {};
 
-TEST_P(props_replay, replay_1) { check(Budget{.runs = 40, .max_size = 100}, [cfg = config()] { replay_1(cfg); }); }
+TEST_P(props_replay, replay_1) {
+  check(Budget{.runs = 40, .max_size = 100}, [cfg = config()] { replay_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_replay);
 
 // props-replay-2: Expect the same of op lists drawn with gen_trace() on random machines:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of unmapped allocations and the direct map (spec §7): flips work on whole
 // pageblocks, unmapped pages are really gone from the direct map, and memory handed
 // back to mapped users is present again.
@@ -26,22 +27,24 @@ std::string dm_disagreement(const Machine& m) {
   const uint64_t pb = m.pageblock_nr_pages();
   for (Pfn pfn = m.start_pfn(); pfn < m.end_pfn(); pfn += pb)
     if (m.pageblock_unmapped(pfn) && m.get_pageblock_migratetype(pfn) != MIGRATE_UNMOVABLE)
-      return fmt::format("unmapped pageblock {:#x} is {}", pfn, migratetype_name(m.get_pageblock_migratetype(pfn)));
+      return fmt::format("unmapped pageblock {:#x} is {}", pfn,
+                         migratetype_name(m.get_pageblock_migratetype(pfn)));
   for (Pfn pfn = m.start_pfn(); pfn < m.end_pfn();) {
     const Page& p = m.page(pfn);
     const uint64_t n = uint64_t{1} << p.order;
     if (p.state == PageState::Buddy || p.state == PageState::Pcp) {
       for (Pfn b = pfn; b < pfn + n; b++)
         if (m.direct_map().present(b) == m.pageblock_unmapped(b))
-          return fmt::format("free page {:#x} (block {:#x} order {}) is {} but its pageblock is {}", b, pfn, p.order,
-                             m.direct_map().present(b) ? "present" : "absent",
+          return fmt::format("free page {:#x} (block {:#x} order {}) is {} but its pageblock is {}",
+                             b, pfn, p.order, m.direct_map().present(b) ? "present" : "absent",
                              m.pageblock_unmapped(b) ? "unmapped" : "mapped");
       pfn += n;
     } else if (p.state == PageState::Allocated) {
       if (p.flags & PG_unmapped)
         for (Pfn b = pfn; b < pfn + n; b += std::min<uint64_t>(n, pb))
           if (!m.pageblock_unmapped(b))
-            return fmt::format("unmapped allocation {:#x} order {} covers mapped pageblock {:#x}", pfn, p.order, b);
+            return fmt::format("unmapped allocation {:#x} order {} covers mapped pageblock {:#x}",
+                               pfn, p.order, b);
       pfn += n;
     } else {
       pfn++;
@@ -67,9 +70,11 @@ void alloc_1(const Config& cfg) {
     if (op.kind == OpKind::Alloc && op.ctx && op.ctx->has(CTX_unmapped) && r.next_id() > first) {
       const AllocRecord& rec = r.record(first);
       if (Pfn p = presence_differs(m, rec.pfn, uint64_t{1} << rec.order, false); p != kNoPfn)
-        fail_property(r, "props-unmapped-alloc-1",
-                      fmt::format("unmapped allocation {} (pfn {:#x} order {}) has page {:#x} in the direct map",
-                                  first, rec.pfn, rec.order, p));
+        fail_property(
+            r, "props-unmapped-alloc-1",
+            fmt::format(
+                "unmapped allocation {} (pfn {:#x} order {}) has page {:#x} in the direct map",
+                first, rec.pfn, rec.order, p));
     }
     if (std::string why = dm_disagreement(m); !why.empty())
       fail_property(r, "props-unmapped-alloc-1", "after `" + print_op(op) + "`: " + why);
@@ -86,7 +91,8 @@ void roundtrip_1(const Config& cfg) {
   int64_t free_pages = 0;
   for (unsigned i = 0; i < m.nr_zones(); i++) free_pages += m.zone(i).nr_free_pages;
   // Large pieces, as the KUnit test uses, keep the op count small.
-  const unsigned order = *pick(m.pageblock_order() > 1 ? m.pageblock_order() - 1 : 0, m.max_order() + 1);
+  const unsigned order =
+      *pick(m.pageblock_order() > 1 ? m.pageblock_order() - 1 : 0, m.max_order() + 1);
   std::vector<uint32_t> ids;
   int64_t held = 0;
   for (int tries = 0; held * 2 <= free_pages && tries < 4096; tries++) {
@@ -108,7 +114,8 @@ void roundtrip_1(const Config& cfg) {
   for (size_t k = 0; k < ids.size(); k++) {
     Op op;
     op.kind = OpKind::Alloc;
-    op.gfp = *rc::gen::element(GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE) | __GFP_NOWARN;
+    op.gfp = *rc::gen::element(GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE) |
+             __GFP_NOWARN;
     op.order = order;
     const uint32_t first = r.next_id();
     if (r.step(op).error) fail_property(r, "GENERATOR", "mapped alloc rejected");
@@ -116,18 +123,25 @@ void roundtrip_1(const Config& cfg) {
     const AllocRecord& rec = r.record(first);
     if (Pfn p = presence_differs(m, rec.pfn, uint64_t{1} << order, true); p != kNoPfn)
       fail_property(r, "props-unmapped-roundtrip-1",
-                    fmt::format("mapped allocation {} (pfn {:#x} order {}) has page {:#x} missing from the direct map",
+                    fmt::format("mapped allocation {} (pfn {:#x} order {}) has page {:#x} missing "
+                                "from the direct map",
                                 first, rec.pfn, order, p));
   }
 }
 
 class props_unmapped : public ConfigMatrix {};
 
-TEST_P(props_unmapped, alloc_1) { check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { alloc_1(cfg); }); }
-TEST_P(props_unmapped, roundtrip_1) { check(Budget{.runs = 18}, [cfg = config()] { roundtrip_1(cfg); }); }
+TEST_P(props_unmapped, alloc_1) {
+  check(Budget{.runs = 75, .max_size = 60}, [cfg = config()] { alloc_1(cfg); });
+}
+TEST_P(props_unmapped, roundtrip_1) {
+  check(Budget{.runs = 18}, [cfg = config()] { roundtrip_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_unmapped);
 
-TEST(props_unmapped_random, alloc_1) { check(Budget{.runs = 120}, [] { alloc_1(*gen_random_config()); }); }
+TEST(props_unmapped_random, alloc_1) {
+  check(Budget{.runs = 120}, [] { alloc_1(*gen_random_config()); });
+}
 
 }  // namespace
 }  // namespace buddycheck::props

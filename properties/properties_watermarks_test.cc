@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Properties of watermarks, lowmem_reserve and the watermark predicate (spec §3.2-3.4)
 // on every named machine and on random ones, in random states reached by random ops
 // (sysctl writes included).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "oracles/eligibility.h"
 #include "drive/trace.h"
+#include "oracles/eligibility.h"
 #include "properties/generators.h"
 #include "properties/prop_check.h"
 
@@ -15,7 +16,8 @@ namespace {
 // Watermark-relevant alloc_flags: any mix of the reserve bits and CMA.
 rc::Gen<unsigned> gen_wmark_flags() {
   return rc::gen::map(pick(0u, 32u), [](unsigned b) {
-    const unsigned bits[] = {ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_HIGHATOMIC, ALLOC_CMA};
+    const unsigned bits[] = {ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_HIGHATOMIC,
+                             ALLOC_CMA};
     unsigned f = 0;
     for (unsigned i = 0; i < 5; i++)
       if (b & (1u << i)) f |= bits[i];
@@ -33,10 +35,11 @@ void write_sysctls(Runner& r) {
 }
 
 std::string zone_str(const Zone& z) {
-  return fmt::format("node {} {}: managed {} min {} low {} high {} promo {} reserve [{} {} {} {}]", z.node,
-                     zone_name(z.type), z.managed_pages, z.watermark[WMARK_MIN], z.watermark[WMARK_LOW],
-                     z.watermark[WMARK_HIGH], z.watermark[WMARK_PROMO], z.lowmem_reserve[0], z.lowmem_reserve[1],
-                     z.lowmem_reserve[2], z.lowmem_reserve[3]);
+  return fmt::format("node {} {}: managed {} min {} low {} high {} promo {} reserve [{} {} {} {}]",
+                     z.node, zone_name(z.type), z.managed_pages, z.watermark[WMARK_MIN],
+                     z.watermark[WMARK_LOW], z.watermark[WMARK_HIGH], z.watermark[WMARK_PROMO],
+                     z.lowmem_reserve[0], z.lowmem_reserve[1], z.lowmem_reserve[2],
+                     z.lowmem_reserve[3]);
 }
 
 // props-wmark-order-1: Expect, after any sysctl writes, every zone's watermarks to be
@@ -49,14 +52,16 @@ void order_1(const Config& cfg) {
   for (unsigned i = 0; i < m.nr_zones(); i++) {
     const Zone& z = m.zone(i);
     const uint64_t* w = z.watermark;
-    if (!(w[WMARK_MIN] <= w[WMARK_LOW] && w[WMARK_LOW] <= w[WMARK_HIGH] && w[WMARK_HIGH] <= w[WMARK_PROMO]))
+    if (!(w[WMARK_MIN] <= w[WMARK_LOW] && w[WMARK_LOW] <= w[WMARK_HIGH] &&
+          w[WMARK_HIGH] <= w[WMARK_PROMO]))
       fail_property(r, "props-wmark-order-1", "watermarks out of order: " + zone_str(z));
     if (w[WMARK_LOW] - w[WMARK_MIN] != w[WMARK_HIGH] - w[WMARK_LOW] ||
         w[WMARK_HIGH] - w[WMARK_LOW] != w[WMARK_PROMO] - w[WMARK_HIGH])
       fail_property(r, "props-wmark-order-1", "unequal watermark steps: " + zone_str(z));
     for (unsigned j = 0; j < MAX_NR_ZONES; j++) {
       if (j <= z.type && z.lowmem_reserve[j] != 0)
-        fail_property(r, "props-wmark-order-1", "lowmem_reserve at or below own index: " + zone_str(z));
+        fail_property(r, "props-wmark-order-1",
+                      "lowmem_reserve at or below own index: " + zone_str(z));
       if (j > 0 && z.lowmem_reserve[j] < z.lowmem_reserve[j - 1])
         fail_property(r, "props-wmark-order-1", "lowmem_reserve decreases: " + zone_str(z));
     }
@@ -73,11 +78,13 @@ void grow_1(const Config& cfg) {
     for (unsigned b = 0; b < m.nr_zones(); b++) {
       const Zone& za = m.zone(a);
       const Zone& zb = m.zone(b);
-      if (za.type == ZONE_MOVABLE || zb.type == ZONE_MOVABLE || za.managed_pages > zb.managed_pages) continue;
+      if (za.type == ZONE_MOVABLE || zb.type == ZONE_MOVABLE || za.managed_pages > zb.managed_pages)
+        continue;
       for (unsigned k = 0; k < NR_WMARK; k++)
         if (za.watermark[k] > zb.watermark[k])
           fail_property(r, "props-wmark-grow-1",
-                        fmt::format("smaller zone has a higher watermark {}:\n  {}\n  {}", k, zone_str(za), zone_str(zb)));
+                        fmt::format("smaller zone has a higher watermark {}:\n  {}\n  {}", k,
+                                    zone_str(za), zone_str(zb)));
     }
 }
 
@@ -103,8 +110,9 @@ void predicate_1(const Config& cfg) {
                                 ? static_cast<uint64_t>(std::max<int64_t>(0, near))
                                 : *pick<uint64_t>(0, z.managed_pages + 1);
       const bool got = m.zone_watermark_ok(z, order, mark, h, flags);
-      const WatermarkCheck want = spec_watermark_check(m, z, order, mark, h, flags, z.nr_free_pages,
-                                                       z.nr_free_highatomic, z.nr_free_cma_pages, true);
+      const WatermarkCheck want =
+          spec_watermark_check(m, z, order, mark, h, flags, z.nr_free_pages, z.nr_free_highatomic,
+                               z.nr_free_cma_pages, true);
       // Model extension (alloc/watermarks.cc, not in the spec's predicate): a block on
       // the unmapped freetype list also satisfies step 5, since a mapped request may
       // flip it back. Reported to the lead as a spec/model difference.
@@ -112,11 +120,13 @@ void predicate_1(const Config& cfg) {
       for (unsigned o = order; o <= m.max_order(); o++)
         unmapped_block |= !z.free_area[o].free_list[FREETYPE_UNMAPPED_IDX].empty();
       if (got != (want.ok || (want.no_block && unmapped_block)))
-        fail_property(r, "props-wmark-predicate-1",
-                      fmt::format("zone_watermark_ok(node {} {}, order {}, mark {}, highest_zoneidx {}, {}) = {}, "
-                                  "spec says {} (free {}, usable {}, min {}, reserve {})",
-                                  z.node, zone_name(z.type), order, mark, h, alloc_flags_to_string(flags), got,
-                                  want.ok, z.nr_free_pages, want.usable, want.min, want.reserve));
+        fail_property(
+            r, "props-wmark-predicate-1",
+            fmt::format(
+                "zone_watermark_ok(node {} {}, order {}, mark {}, highest_zoneidx {}, {}) = {}, "
+                "spec says {} (free {}, usable {}, min {}, reserve {})",
+                z.node, zone_name(z.type), order, mark, h, alloc_flags_to_string(flags), got,
+                want.ok, z.nr_free_pages, want.usable, want.min, want.reserve));
     }
   }
 }
@@ -138,7 +148,8 @@ void predicate_2(const Config& cfg) {
     const uint64_t lower = *pick<uint64_t>(0, mark + 1);
     if (!m.zone_watermark_ok(z, order, mark, h, flags)) continue;
     if (!m.zone_watermark_ok(z, order, lower, h, flags))
-      fail_property(r, "props-wmark-predicate-2", fmt::format("passes mark {} but not {} ({})", mark, lower, zone_str(z)));
+      fail_property(r, "props-wmark-predicate-2",
+                    fmt::format("passes mark {} but not {} ({})", mark, lower, zone_str(z)));
     if (!m.zone_watermark_ok(z, order, mark, h, more))
       fail_property(r, "props-wmark-predicate-2",
                     fmt::format("passes with {} but not with {} ({})", alloc_flags_to_string(flags),
@@ -167,27 +178,38 @@ void exhaust_1(const Config& cfg) {
     const uint32_t before = r.next_id();
     const StepResult s = r.step(kinds[i % kinds.size()]);
     if (s.error) fail_property(r, "GENERATOR", *s.error);
-    if (s.finding) fail_property(r, s.finding->id, s.finding->summary + "\n" + r.report(*s.finding));
+    if (s.finding)
+      fail_property(r, s.finding->id, s.finding->summary + "\n" + r.report(*s.finding));
     fails = r.next_id() == before ? fails + 1 : 0;
   }
 }
 
 class props_wmark : public ConfigMatrix {};
 
-TEST_P(props_wmark, order_1) { check(Budget{.runs = 75}, [cfg = config()] { order_1(cfg); }); }
-TEST_P(props_wmark, grow_1) { check(Budget{.runs = 75}, [cfg = config()] { grow_1(cfg); }); }
+TEST_P(props_wmark, order_1) {
+  check(Budget{.runs = 75}, [cfg = config()] { order_1(cfg); });
+}
+TEST_P(props_wmark, grow_1) {
+  check(Budget{.runs = 75}, [cfg = config()] { grow_1(cfg); });
+}
 TEST_P(props_wmark, predicate_1) {
   check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { predicate_1(cfg); });
 }
 TEST_P(props_wmark, predicate_2) {
   check(Budget{.runs = 90, .max_size = 60}, [cfg = config()] { predicate_2(cfg); });
 }
-TEST_P(props_wmark, exhaust_1) { check(Budget{.runs = 36}, [cfg = config()] { exhaust_1(cfg); }); }
+TEST_P(props_wmark, exhaust_1) {
+  check(Budget{.runs = 36}, [cfg = config()] { exhaust_1(cfg); });
+}
 BUDDYCHECK_CONFIG_MATRIX(props_wmark);
 
 // The same statements over random machines.
-TEST(props_wmark_random, order_1) { check(Budget{.runs = 180}, [] { order_1(*gen_random_config()); }); }
-TEST(props_wmark_random, grow_1) { check(Budget{.runs = 180}, [] { grow_1(*gen_random_config()); }); }
+TEST(props_wmark_random, order_1) {
+  check(Budget{.runs = 180}, [] { order_1(*gen_random_config()); });
+}
+TEST(props_wmark_random, grow_1) {
+  check(Budget{.runs = 180}, [] { grow_1(*gen_random_config()); });
+}
 TEST(props_wmark_random, predicate_1) {
   check(Budget{.runs = 180, .max_size = 60}, [] { predicate_1(*gen_random_config()); });
 }
@@ -205,8 +227,7 @@ TEST(props_wmark_random, grow_2) {
     Machine ma(ca), mb(cb);
     const Zone& za = ma.node_zone(0, ZONE_NORMAL);
     const Zone& zb = mb.node_zone(0, ZONE_NORMAL);
-    for (unsigned k = 0; k < NR_WMARK; k++)
-      RC_ASSERT(za.watermark[k] <= zb.watermark[k]);
+    for (unsigned k = 0; k < NR_WMARK; k++) RC_ASSERT(za.watermark[k] <= zb.watermark[k]);
   });
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The reference model and the liveness judgement: every check fires when the machine
 // is corrupted or a failure is fabricated, and stays silent on clean runs.
 #include <gtest/gtest.h>
@@ -174,7 +175,8 @@ TEST(live, fail_respects_watermark) {
   Reference ref(c);
   AllocResult r;
   uint32_t id = 0;
-  while ((r = m.alloc_pages(request(GFP_KERNEL | __GFP_NORETRY))).ok()) ASSERT_FALSE(ref.on_alloc(id++, r.pfn, 0));
+  while ((r = m.alloc_pages(request(GFP_KERNEL | __GFP_NORETRY))).ok())
+    ASSERT_FALSE(ref.on_alloc(id++, r.pfn, 0));
   ASSERT_EQ(r.status, AllocStatus::Failed);
   EXPECT_FALSE(ref.judge_failure(m, request(GFP_KERNEL | __GFP_NORETRY), nullptr));
   const Zone& z = m.zone(kNormal0);
@@ -199,7 +201,8 @@ TEST(live, fail_respects_placement) {
   m.drain_all_pages();
   EXPECT_FALSE(ref.judge_failure(m, request(GFP_KERNEL, 0, 0), nullptr));
   EXPECT_FALSE(ref.judge_failure(m, request(GFP_KERNEL | __GFP_PRIVATE, 0, 0), nullptr));
-  EXPECT_FINDING(ref.judge_failure(m, request(GFP_KERNEL | __GFP_PRIVATE, 0, 1), nullptr), "LIVE-FAIL");
+  EXPECT_FINDING(ref.judge_failure(m, request(GFP_KERNEL | __GFP_PRIVATE, 0, 1), nullptr),
+                 "LIVE-FAIL");
   AllocRequest masked = request(GFP_KERNEL | __GFP_PRIVATE, 0, 1);
   masked.nodemask = Nodemask::of(0);
   EXPECT_FALSE(ref.judge_failure(m, masked, nullptr));
@@ -243,10 +246,12 @@ void clean_run(const Config& c, uint64_t seed, unsigned ops, unsigned alloc_perc
   harness::Harness h(c);
   harness::drive(h, seed, ops, alloc_percent);
   const harness::Counts& n = h.counts();
-  SCOPED_TRACE(fmt::format("ok {} failed {} loops {} errors {} frees {}", n.ok, n.failed, n.loops, n.errors,
-                           n.frees));
-  if (h.finding()) ADD_FAILURE() << h.finding()->id << ": " << h.finding()->summary << "\n  expected: "
-                                 << h.finding()->expected << "\n  actual: " << h.finding()->actual;
+  SCOPED_TRACE(fmt::format("ok {} failed {} loops {} errors {} frees {}", n.ok, n.failed, n.loops,
+                           n.errors, n.frees));
+  if (h.finding())
+    ADD_FAILURE() << h.finding()->id << ": " << h.finding()->summary
+                  << "\n  expected: " << h.finding()->expected
+                  << "\n  actual: " << h.finding()->actual;
   EXPECT_GT(n.failed, 0u) << "the run never ran out of memory: liveness was not exercised";
 }
 

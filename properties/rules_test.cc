@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Flag-sanitization rules (rules/, docs/rules.md): the rule file parser and its
 // errors, the fast per-class evaluation against the reference expect(), the exhaustive
 // check of the committed table against alloc/, the checker catching implementations
@@ -13,10 +14,10 @@
 #include <sstream>
 #include <string>
 
-#include "rules/class_eval.h"
-#include "rules/sanitize_check.h"
 #include "drive/runner.h"
 #include "drive/trace.h"
+#include "rules/class_eval.h"
+#include "rules/sanitize_check.h"
 
 namespace {
 
@@ -51,7 +52,8 @@ std::string parse_error(const std::string& text) {
 std::string with_rule(const std::string& line) {
   std::string s = "buddycheck-rules 1\n";
   for (unsigned i = 0; i < NR_CTX_FIELDS; i++)
-    s += std::string("field ") + std::string(ctx_field_info(i).name) + " internal clear \"x\" source=\"y\"\n";
+    s += std::string("field ") + std::string(ctx_field_info(i).name) +
+         " internal clear \"x\" source=\"y\"\n";
   return s + line + "\n";
 }
 
@@ -63,9 +65,10 @@ TEST(rules, parse_committed) {
   const RuleTable& t = committed();
   ASSERT_EQ(t.fields.size(), NR_CTX_FIELDS);
   EXPECT_EQ(ctx_flags_to_string(AllocFlags{t.external_mask()}), "cma|unmapped|managed_node");
-  for (const char* id : {"CTX-UNKNOWN-BITS", "CTX-CMA-MOVABLE", "CTX-UNMAPPED-UNMOVABLE", "CTX-UNMAPPED-BLOCKING",
-                         "CTX-UNMAPPED-ZERO", "GFP-ZONE-BAD", "GFP-MOVABLE-RECLAIMABLE", "ORDER-OVER-MAX",
-                         "NOFAIL-COSTLY", "NOFAIL-NO-RECLAIM", "field:nolock"})
+  for (const char* id :
+       {"CTX-UNKNOWN-BITS", "CTX-CMA-MOVABLE", "CTX-UNMAPPED-UNMOVABLE", "CTX-UNMAPPED-BLOCKING",
+        "CTX-UNMAPPED-ZERO", "GFP-ZONE-BAD", "GFP-MOVABLE-RECLAIMABLE", "ORDER-OVER-MAX",
+        "NOFAIL-COSTLY", "NOFAIL-NO-RECLAIM", "field:nolock"})
     EXPECT_NE(t.rule_by_id(id), nullptr) << id;
   EXPECT_EQ(t.rule_by_id("CTX-CMA-MOVABLE")->verdict, Verdict::CLEAR);
   EXPECT_EQ(t.rule_by_id("CTX-CMA-MOVABLE")->when.text, "!mt.movable");
@@ -80,46 +83,62 @@ TEST(rules, parse_errors) {
       {"buddycheck-trace 1\n", "t.rules:1: expected the header"},
       {"buddycheck-rules 2\n", "t.rules:1: unsupported rules version"},
       {"buddycheck-rules 1\nfoo bar\n", "t.rules:2: unknown line 'foo'"},
-      {"buddycheck-rules 1\nfield nosuch internal clear \"x\" source=\"y\"\n", "t.rules:2: unknown struct alloc_flags field"},
-      {"buddycheck-rules 1\nfield cma outer clear \"x\" source=\"y\"\n", "t.rules:2: bad class 'outer'"},
-      {"buddycheck-rules 1\nfield cma external warn \"x\" source=\"y\"\n", "t.rules:2: bad field verdict 'warn'"},
+      {"buddycheck-rules 1\nfield nosuch internal clear \"x\" source=\"y\"\n",
+       "t.rules:2: unknown struct alloc_flags field"},
+      {"buddycheck-rules 1\nfield cma outer clear \"x\" source=\"y\"\n",
+       "t.rules:2: bad class 'outer'"},
+      {"buddycheck-rules 1\nfield cma external warn \"x\" source=\"y\"\n",
+       "t.rules:2: bad field verdict 'warn'"},
       {"buddycheck-rules 1\nfield cma external accept \"x\"\n", "t.rules:2: expected source="},
-      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\" more\n", "t.rules:2: unexpected 'more'"},
-      {"buddycheck-rules 1\nfield cma external accept \"x\nsource\n", "t.rules:2: unterminated string"},
-      {"buddycheck-rules 1\nfield cma external accept \"\" source=\"y\"\n", "t.rules:2: empty statement"},
-      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\"\nfield cma external accept \"x\" source=\"y\"\n",
+      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\" more\n",
+       "t.rules:2: unexpected 'more'"},
+      {"buddycheck-rules 1\nfield cma external accept \"x\nsource\n",
+       "t.rules:2: unterminated string"},
+      {"buddycheck-rules 1\nfield cma external accept \"\" source=\"y\"\n",
+       "t.rules:2: empty statement"},
+      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\"\nfield cma external "
+       "accept \"x\" source=\"y\"\n",
        "t.rules:3: field 'cma' declared twice"},
-      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\"\n", "t.rules:2: field 'wmark_min' is not declared"},
+      {"buddycheck-rules 1\nfield cma external accept \"x\" source=\"y\"\n",
+       "t.rules:2: field 'wmark_min' is not declared"},
       {"buddycheck-rules 1\n\x01\n", "t.rules:2: unexpected character '\\x01'"},
   };
-  for (const auto& [text, want] : cases) EXPECT_EQ(parse_error(text).rfind(want, 0), 0u) << text << "\n-> " << parse_error(text);
+  for (const auto& [text, want] : cases)
+    EXPECT_EQ(parse_error(text).rfind(want, 0), 0u) << text << "\n-> " << parse_error(text);
   const size_t last = NR_CTX_FIELDS + 2;  // the appended line
   const std::pair<std::string, std::string> rule_cases[] = {
       {"rule X clear when gfp.zero \"s\" source=\"y\"", "a clear rule names the field it drops"},
       {"rule X maybe when gfp.zero \"s\" source=\"y\"", "bad verdict 'maybe'"},
       {"rule 9X reject when gfp.zero \"s\" source=\"y\"", "bad ID '9X'"},
       {"rule X reject when gfp.zeroo \"s\" source=\"y\"", "unknown gfp flag 'zeroo'"},
-      {"rule X reject when ctx.nosuch \"s\" source=\"y\"", "unknown struct alloc_flags field 'nosuch'"},
+      {"rule X reject when ctx.nosuch \"s\" source=\"y\"",
+       "unknown struct alloc_flags field 'nosuch'"},
       {"rule X reject when order.gt99 \"s\" source=\"y\"", "unknown atom 'order.gt99'"},
       {"rule X reject when (gfp.zero \"s\" source=\"y\"", "missing ')'"},
       {"rule X reject when gfp.zero && \"s\" source=\"y\"", "expression ends early"},
-      {"rule X reject when gfp.zero gfp.high \"s\" source=\"y\"", "unexpected 'gfp.high' in expression"},
+      {"rule X reject when gfp.zero gfp.high \"s\" source=\"y\"",
+       "unexpected 'gfp.high' in expression"},
       {"rule X reject when \"s\" source=\"y\"", "empty expression after 'when'"},
       {"rule X reject when gfp.zero", "expected the one-line statement"},
       {"rule X reject gfp.zero \"s\" source=\"y\"", "unknown struct alloc_flags field 'gfp.zero'"},
-      {"rule X reject when " + std::string(100, '(') + "gfp.zero" + std::string(100, ')') + " \"s\" source=\"y\"",
+      {"rule X reject when " + std::string(100, '(') + "gfp.zero" + std::string(100, ')') +
+           " \"s\" source=\"y\"",
        "expression nested deeper than 64"},
-      {"rule X reject when " + std::string(10000, '!') + "gfp.zero \"s\" source=\"y\"", "line longer than"},
-      {"rule X reject when gfp.high || gfp.io || gfp.fs || gfp.write \"s\" source=\"y\"", "the rules read 13 gfp bits"},
+      {"rule X reject when " + std::string(10000, '!') + "gfp.zero \"s\" source=\"y\"",
+       "line longer than"},
+      {"rule X reject when gfp.high || gfp.io || gfp.fs || gfp.write \"s\" source=\"y\"",
+       "the rules read 13 gfp bits"},
       {"grant G nodes when gfp.private \"s\" source=\"y\"", "bad resource 'nodes'"},
       {"rule field:x reject when gfp.zero \"s\" source=\"y\"", "bad ID 'field:x'"},
   };
   for (const auto& [line, want] : rule_cases) {
     std::string err = parse_error(with_rule(line));
-    EXPECT_EQ(err, "t.rules:" + std::to_string(last) + ": " + err.substr(err.find(": ") + 2)) << line;
+    EXPECT_EQ(err, "t.rules:" + std::to_string(last) + ": " + err.substr(err.find(": ") + 2))
+        << line;
     EXPECT_NE(err.find(want), std::string::npos) << line << "\n-> " << err;
   }
-  EXPECT_NE(parse_error(with_rule("rule A reject when gfp.zero \"s\" source=\"y\"\nrule A warn when gfp.zero \"s\" source=\"y\""))
+  EXPECT_NE(parse_error(with_rule("rule A reject when gfp.zero \"s\" source=\"y\"\nrule A warn "
+                                  "when gfp.zero \"s\" source=\"y\""))
                 .find(":18: duplicate ID 'A'"),
             std::string::npos);
   RulesParse missing = load_rules_file("/nonexistent/x.rules");
@@ -130,7 +149,8 @@ TEST(rules, parse_errors) {
 void parse_anything(const std::string& text) {
   RulesParse p = parse_rules(text, "f");
   RC_ASSERT(p.ok() != p.error.has_value());
-  if (p.error) RC_ASSERT(p.error->line <= static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  if (p.error)
+    RC_ASSERT(p.error->line <= static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
 }
 
 // rules-parse-3: Expect no text to crash the parser: garbage, and the committed table
@@ -143,9 +163,15 @@ RC_GTEST_PROP(rules, parse_mutated_committed, ()) {
     const size_t at = *rc::gen::inRange<size_t>(0, text.size());
     const char c = *rc::gen::elementOf(std::string("()!&|\"= \n#.xc_-9"));
     switch (*rc::gen::inRange(0, 3)) {
-      case 0: text[at] = c; break;
-      case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
-      default: text.erase(at, 1); break;
+      case 0:
+        text[at] = c;
+        break;
+      case 1:
+        text.insert(text.begin() + static_cast<long>(at), c);
+        break;
+      default:
+        text.erase(at, 1);
+        break;
     }
   }
   parse_anything(text);
@@ -173,7 +199,8 @@ RC_GTEST_PROP(rules, class_eval_matches_reference, ()) {
     RC_ASSERT(ce.expected(s) == ref);
     RC_ASSERT(test_bit(bits.final_verdict[static_cast<unsigned>(ref.verdict)], s));
     for (size_t r = 0; r < t.rules.size(); r++)
-      RC_ASSERT(test_bit(bits.fired[r], s) == (std::find(fired.begin(), fired.end(), static_cast<int>(r)) != fired.end()));
+      RC_ASSERT(test_bit(bits.fired[r], s) ==
+                (std::find(fired.begin(), fired.end(), static_cast<int>(r)) != fired.end()));
     for (unsigned f = 0; f < NR_CTX_FIELDS; f++) {
       RC_ASSERT(test_bit(bits.ignored[f], s) == bool((ref.ignored >> f) & 1));
       RC_ASSERT(test_bit(bits.cleared[f], s) == bool((ref.cleared >> f) & 1));
@@ -191,7 +218,8 @@ TEST(rules, space) {
   EXPECT_EQ(sp->size(), 83886080u);
   std::optional<Space> grants = make_space({&committed()}, rules_machine(), true, nullptr);
   EXPECT_EQ(grants->gfps.size(), 512u);  // + __GFP_PRIVATE
-  RulesParse p = parse_rules(with_rule("rule H warn when gfp.high && order.gt3 \"s\" source=\"y\""), "h");
+  RulesParse p =
+      parse_rules(with_rule("rule H warn when gfp.high && order.gt3 \"s\" source=\"y\""), "h");
   ASSERT_TRUE(p.ok());
   std::optional<Space> wide = make_space({&*p.table}, rules_machine(), false, nullptr);
   EXPECT_EQ(wide->gfps.size(), 512u);
@@ -238,7 +266,8 @@ TEST(rules, catches_one_rule_sanitizer) {
   for (const Mismatch& m : r.mismatches) {
     EXPECT_EQ(m.rule, "CTX-UNMAPPED-ZERO") << m.kind << " " << m.expected << " " << m.actual;
     EXPECT_EQ(m.expected, "reject");
-    EXPECT_FALSE(input_key(m.smallest.input, r.space) < input_key(r.mismatches.front().smallest.input, r.space));
+    EXPECT_FALSE(input_key(m.smallest.input, r.space) <
+                 input_key(r.mismatches.front().smallest.input, r.space));
     total += m.count;
   }
   EXPECT_EQ(total, 65536u);
@@ -311,18 +340,23 @@ TEST(rules, table_problems) {
       if (p.kind == kind && p.message.find(text) != std::string::npos) return true;
     return false;
   };
-  std::vector<Problem> c = problems_of("rule NO-PRIVATE-DMA clear managed_node when gfp.dma \"s\" source=\"y\"\n");
-  EXPECT_TRUE(has(c, "CONTRADICTION", "CTX-MANAGED-NODE-OK keeps managed_node but NO-PRIVATE-DMA clears it"));
+  std::vector<Problem> c =
+      problems_of("rule NO-PRIVATE-DMA clear managed_node when gfp.dma \"s\" source=\"y\"\n");
+  EXPECT_TRUE(has(c, "CONTRADICTION",
+                  "CTX-MANAGED-NODE-OK keeps managed_node but NO-PRIVATE-DMA clears it"));
   ASSERT_TRUE(c.front().example);
-  EXPECT_EQ(c.front().example->op_line, "alloc order=0 gfp=GFP_DMA|__GFP_IO|__GFP_FS|__GFP_KSWAPD_RECLAIM ctx=managed_node");
-  EXPECT_TRUE(has(problems_of("rule NEVER warn when mt.movable && mt.unmovable \"s\" source=\"y\"\n"), "DEAD-RULE",
-                  "NEVER (line"));
+  EXPECT_EQ(c.front().example->op_line,
+            "alloc order=0 gfp=GFP_DMA|__GFP_IO|__GFP_FS|__GFP_KSWAPD_RECLAIM ctx=managed_node");
+  EXPECT_TRUE(
+      has(problems_of("rule NEVER warn when mt.movable && mt.unmovable \"s\" source=\"y\"\n"),
+          "DEAD-RULE", "NEVER (line"));
   std::string t = source_file("rules/alloc_flags.rules");
   const std::string from = "field kswapd        derived  clear ";
   t.replace(t.find(from), from.size(), "field kswapd        derived  accept");
   RulesParse p = parse_rules(t, "leak.rules");
   ASSERT_TRUE(p.ok());
-  EXPECT_TRUE(has(rules_diff(committed(), *p.table).problems, "INTERNAL-SURVIVES", "derived field kswapd"));
+  EXPECT_TRUE(
+      has(rules_diff(committed(), *p.table).problems, "INTERNAL-SURVIVES", "derived field kswapd"));
 }
 
 // ---- the rule diff ----------------------------------------------------------------
@@ -378,7 +412,8 @@ TEST(rules, accepted_requests_run_clean) {
       const uint32_t id = run.next_id();
       StepResult s = run.step(op);
       tried++;
-      ASSERT_TRUE(s.ok()) << print_op(op) << "\n" << (s.finding ? run.report(*s.finding) : *s.error);
+      ASSERT_TRUE(s.ok()) << print_op(op) << "\n"
+                          << (s.finding ? run.report(*s.finding) : *s.error);
       if (run.next_id() == id) continue;  // failed or looped: judged by the liveness oracle
       allocated++;
       const AllocRecord& rec = run.record(id);

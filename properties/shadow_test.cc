@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shadow oracle: every check it reports fires on a crafted result, and clean runs
 // over several machine shapes produce no finding (no false positives).
 #include <gtest/gtest.h>
@@ -41,10 +42,10 @@ std::optional<Finding> judge(Machine& m, const AllocRequest& req, const AllocRes
   return s.on_alloc(m, 0, req, ctx, false, r, s.snapshot(m));
 }
 
-#define EXPECT_FINDING(f, ID)                                       \
-  do {                                                              \
-    ASSERT_TRUE((f).has_value()) << "expected " ID;                 \
-    EXPECT_EQ((f)->id, ID) << (f)->summary;                         \
+#define EXPECT_FINDING(f, ID)                       \
+  do {                                              \
+    ASSERT_TRUE((f).has_value()) << "expected " ID; \
+    EXPECT_EQ((f)->id, ID) << (f)->summary;         \
   } while (0)
 
 // shadow-zone-1: Expect a GFP_DMA32 request answered from ZONE_NORMAL to be flagged.
@@ -108,7 +109,8 @@ TEST(shadow, private_fires) {
   Config c = configs::numa(2, 2048, 6, 4);
   c.nodes[1].memory_private = true;
   Machine m(c);
-  EXPECT_FINDING(judge(m, request(GFP_KERNEL, 0, 1), ok_result(2048, 0, kNormal1)), "SHADOW-PRIVATE");
+  EXPECT_FINDING(judge(m, request(GFP_KERNEL, 0, 1), ok_result(2048, 0, kNormal1)),
+                 "SHADOW-PRIVATE");
   EXPECT_FALSE(judge(m, request(GFP_KERNEL | __GFP_PRIVATE, 0, 1), ok_result(2048, 0, kNormal1)));
   AllocFlags managed;
   managed.set(CTX_managed_node);
@@ -133,7 +135,8 @@ TEST(shadow, unmapped_fires) {
   EXPECT_FINDING(judge(m, request(GFP_KERNEL), ok_result(64, 0, kNormal0)), "SHADOW-UNMAPPED");
   AllocFlags unmapped;
   unmapped.set(CTX_unmapped);
-  EXPECT_FINDING(judge(m, request(GFP_KERNEL), ok_result(128, 0, kNormal0), &unmapped), "SHADOW-UNMAPPED");
+  EXPECT_FINDING(judge(m, request(GFP_KERNEL), ok_result(128, 0, kNormal0), &unmapped),
+                 "SHADOW-UNMAPPED");
 }
 
 // shadow-watermark-1: Expect a GFP_KERNEL page taken while the zone held 10 free pages
@@ -150,7 +153,8 @@ TEST(shadow, watermark_fires) {
                           ok_result(0, 0, kNormal0), pre));
   // Pages a drain could return count as free.
   pre.zones[kNormal0].pcp_pages = 4000;
-  EXPECT_FALSE(s.on_alloc(m, 2, request(GFP_KERNEL), nullptr, false, ok_result(0, 0, kNormal0), pre));
+  EXPECT_FALSE(
+      s.on_alloc(m, 2, request(GFP_KERNEL), nullptr, false, ok_result(0, 0, kNormal0), pre));
 }
 
 // shadow-highatomic-1: Expect an order-5 GFP_KERNEL block from a HIGHATOMIC pageblock to
@@ -159,7 +163,8 @@ TEST(shadow, watermark_fires) {
 TEST(shadow, highatomic_fires) {
   Machine m(configs::numa(1, 4096, 6, 4));
   MachineCorruptor mc(m);
-  for (Pfn p : {Pfn{0}, Pfn{16}}) mc.pageblock_bits(p) = (mc.pageblock_bits(p) & ~PB_migrate_mask) | MIGRATE_HIGHATOMIC;
+  for (Pfn p : {Pfn{0}, Pfn{16}})
+    mc.pageblock_bits(p) = (mc.pageblock_bits(p) & ~PB_migrate_mask) | MIGRATE_HIGHATOMIC;
   EXPECT_FINDING(judge(m, request(GFP_KERNEL, 5), ok_result(0, 5, kNormal0)), "SHADOW-HIGHATOMIC");
   EXPECT_FALSE(judge(m, request(GFP_ATOMIC, 5), ok_result(0, 5, kNormal0)));
   // Pages served from a pcp list may be highatomic (freed highatomic pages sit on the
@@ -177,8 +182,9 @@ TEST(shadow, order_fires) {
   Config c;
   c.max_page_order = 6;
   c.pageblock_order = 4;
-  c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 1000},
-                                         ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1000, .pages = 3096}}});
+  c.nodes.push_back(
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 1000},
+                           ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1000, .pages = 3096}}});
   Machine m(c);
   EXPECT_FINDING(judge(m, request(GFP_KERNEL, 1), ok_result(2001, 1, kNormal0)), "SHADOW-ORDER");
   EXPECT_FINDING(judge(m, request(GFP_KERNEL, 4), ok_result(992, 4, 0)), "SHADOW-ORDER");
@@ -195,7 +201,8 @@ TEST(shadow, pfmemalloc_fires) {
   AllocResult r = m.alloc_pages(request(GFP_KERNEL));
   ASSERT_TRUE(r.ok());
   MachineCorruptor(m).page(r.pfn).flags |= PG_pfmemalloc;
-  EXPECT_FINDING(s.on_alloc(m, 0, request(GFP_KERNEL), nullptr, false, r, pre), "SHADOW-PFMEMALLOC");
+  EXPECT_FINDING(s.on_alloc(m, 0, request(GFP_KERNEL), nullptr, false, r, pre),
+                 "SHADOW-PFMEMALLOC");
   EXPECT_FALSE(s.on_alloc(m, 1, request(GFP_KERNEL | __GFP_MEMALLOC), nullptr, false, r, pre));
 }
 
@@ -258,7 +265,8 @@ TEST(shadow, accepted_invalid_fires) {
   Shadow s(m);
   AllocResult r;
   r.status = AllocStatus::Failed;
-  EXPECT_FINDING(s.judge_validity(m, request(GFP_KERNEL, 7), nullptr, r), "SHADOW-ACCEPTED-INVALID");
+  EXPECT_FINDING(s.judge_validity(m, request(GFP_KERNEL, 7), nullptr, r),
+                 "SHADOW-ACCEPTED-INVALID");
 }
 
 // shadow-validity-1: Expect the machine and the spec to agree on every kind of bad
@@ -356,10 +364,12 @@ TEST(shadow, bulk_pin_movable_reclaimable_regression) {
 // common masks (spec §1.6).
 TEST(shadow, slow_flags_table) {
   TaskContext t;
-  EXPECT_EQ(spec_slow_alloc_flags(GFP_KERNEL, 0, t, true), ALLOC_WMARK_MIN | ALLOC_CPUSET | ALLOC_KSWAPD);
+  EXPECT_EQ(spec_slow_alloc_flags(GFP_KERNEL, 0, t, true),
+            ALLOC_WMARK_MIN | ALLOC_CPUSET | ALLOC_KSWAPD);
   EXPECT_EQ(spec_slow_alloc_flags(GFP_ATOMIC, 1, t, true),
             ALLOC_MIN_RESERVE | ALLOC_KSWAPD | ALLOC_NON_BLOCK | ALLOC_HIGHATOMIC);
-  EXPECT_EQ(spec_slow_alloc_flags(GFP_NOWAIT, 0, t, true), ALLOC_CPUSET | ALLOC_KSWAPD | ALLOC_NON_BLOCK);
+  EXPECT_EQ(spec_slow_alloc_flags(GFP_NOWAIT, 0, t, true),
+            ALLOC_CPUSET | ALLOC_KSWAPD | ALLOC_NON_BLOCK);
   EXPECT_EQ(spec_slow_alloc_flags(GFP_HIGHUSER_MOVABLE, 0, t, true),
             ALLOC_CPUSET | ALLOC_KSWAPD | ALLOC_CMA);
   EXPECT_EQ(spec_slow_alloc_flags(GFP_HIGHUSER_MOVABLE, 0, t, false), ALLOC_CPUSET | ALLOC_KSWAPD);
@@ -380,10 +390,12 @@ void clean_run(const Config& c, uint64_t seed, unsigned ops, unsigned alloc_perc
   harness::Harness h(c);
   harness::drive(h, seed, ops, alloc_percent);
   const harness::Counts& n = h.counts();
-  SCOPED_TRACE(fmt::format("ok {} failed {} loops {} errors {} frees {} bulk {}", n.ok, n.failed, n.loops,
-                           n.errors, n.frees, n.bulk_pages));
-  if (h.finding()) ADD_FAILURE() << h.finding()->id << ": " << h.finding()->summary << "\n  expected: "
-                                 << h.finding()->expected << "\n  actual: " << h.finding()->actual;
+  SCOPED_TRACE(fmt::format("ok {} failed {} loops {} errors {} frees {} bulk {}", n.ok, n.failed,
+                           n.loops, n.errors, n.frees, n.bulk_pages));
+  if (h.finding())
+    ADD_FAILURE() << h.finding()->id << ": " << h.finding()->summary
+                  << "\n  expected: " << h.finding()->expected
+                  << "\n  actual: " << h.finding()->actual;
   EXPECT_GT(n.ok, 0u);
 }
 

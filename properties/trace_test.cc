@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The text trace format (drive/trace.h): round trips both ways, robustness against
 // garbage, and the hand-written corpus under corpus/traces. Exact error positions and
 // messages are in trace_errors_test.cc.
@@ -34,7 +35,8 @@ Config rich_config() {
   c.direct_map_level = DirectMapLevel::PAGE_4K;
   c.can_set_direct_map = false;
   NodeConfig n0;
-  n0.zones.push_back(ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 0x1000, .reserved = {{0, 1}}});
+  n0.zones.push_back(
+      ZoneConfig{.type = ZONE_DMA, .start_pfn = 0, .pages = 0x1000, .reserved = {{0, 1}}});
   n0.zones.push_back(ZoneConfig{.type = ZONE_NORMAL,
                                 .start_pfn = 0x1000,
                                 .pages = 0x2000,
@@ -121,8 +123,9 @@ std::vector<Op> every_op() {
   }
   d.zone = -9;
   v.push_back(d);
-  for (SysctlKey k : {SysctlKey::min_free_kbytes, SysctlKey::watermark_scale_factor,
-                      SysctlKey::watermark_boost_factor, SysctlKey::percpu_pagelist_high_fraction}) {
+  for (SysctlKey k :
+       {SysctlKey::min_free_kbytes, SysctlKey::watermark_scale_factor,
+        SysctlKey::watermark_boost_factor, SysctlKey::percpu_pagelist_high_fraction}) {
     Op s = make(OpKind::Sysctl);
     s.key = k;
     s.value = k == SysctlKey::min_free_kbytes ? 0 : 12345;
@@ -153,7 +156,8 @@ std::vector<Op> every_op() {
   dp.cpu = 4;
   v.push_back(dp);
   v.push_back(make(OpKind::Check));
-  for (DumpWhat w : {DumpWhat::buddyinfo, DumpWhat::pagetypeinfo, DumpWhat::zoneinfo, DumpWhat::all}) {
+  for (DumpWhat w :
+       {DumpWhat::buddyinfo, DumpWhat::pagetypeinfo, DumpWhat::zoneinfo, DumpWhat::all}) {
     Op du = make(OpKind::Dump);
     du.what = w;
     v.push_back(du);
@@ -177,7 +181,8 @@ std::vector<Op> every_op() {
 std::vector<Trace> hand_traces() {
   std::vector<Trace> ts;
   ts.push_back(Trace{configs::single_zone(1024, 5, 2), {}});
-  ts.push_back(Trace{configs::single_zone(1024, 5, 2, 0x400), {ops::alloc(0, GFP_KERNEL), ops::free(0)}});
+  ts.push_back(
+      Trace{configs::single_zone(1024, 5, 2, 0x400), {ops::alloc(0, GFP_KERNEL), ops::free(0)}});
   ts.push_back(Trace{configs::pc_like(8192, 16384), every_op()});
   ts.push_back(Trace{configs::numa(3, 2048, 8, 4), every_op()});
   ts.push_back(Trace{rich_config(), every_op()});
@@ -213,7 +218,8 @@ TEST(TraceRoundTrip, EveryOpKindAndFieldIsCovered) {
   if (line.find(" " key "=") != std::string::npos) nondefault |= F;
 #include "drive/ops.def"
   }
-  for (unsigned k = 0; k < kNrOpKinds; k++) EXPECT_TRUE(kinds[k]) << op_info(static_cast<OpKind>(k)).name;
+  for (unsigned k = 0; k < kNrOpKinds; k++)
+    EXPECT_TRUE(kinds[k]) << op_info(static_cast<OpKind>(k)).name;
   uint32_t all = 0;
 #define FIELD(F, key, doc) all |= F;
 #include "drive/ops.def"
@@ -224,12 +230,14 @@ TEST(TraceRoundTrip, EveryOpKindAndFieldIsCovered) {
 TEST(TraceRoundTrip, CanonicalTextIsAFixedPoint) {
   const std::string text =
       "buddycheck-trace 1\n"
-      "config max_order=6 pageblock_order=3 mobility=off min_free_kbytes=128 watermark_scale_factor=100 "
+      "config max_order=6 pageblock_order=3 mobility=off min_free_kbytes=128 "
+      "watermark_scale_factor=100 "
       "watermark_boost_factor=0 lowmem_reserve_ratio=128,64,16,0 percpu_pagelist_high_fraction=8 "
       "page_bytes=0 direct_map=4k can_set_direct_map=no\n"
       "node 0 cpus=0-1,4 private=no initiator=no\n"
       "zone 0 DMA start=0x0 pages=4096 reserved=0x0-0x1\n"
-      "zone 0 Normal start=0x1000 pages=8192 holes=0x1800-0x1840,0x2000-0x2010 reserved=0x2800-0x2808\n"
+      "zone 0 Normal start=0x1000 pages=8192 holes=0x1800-0x1840,0x2000-0x2010 "
+      "reserved=0x2800-0x2808\n"
       "node 1 private=yes initiator=no\n"
       "zone 1 Normal start=0x4000 pages=4096\n"
       "node 2 cpus=2-3 private=no initiator=yes\n"
@@ -281,8 +289,10 @@ TEST(TraceRoundTrip, NonCanonicalTextNormalizes) {
       "kswapd node=0\n";
   const std::string canon =
       "buddycheck-trace 1\n"
-      "config max_order=5 pageblock_order=2 mobility=on min_free_kbytes=auto watermark_scale_factor=10 "
-      "watermark_boost_factor=15000 lowmem_reserve_ratio=256,256,32,0 percpu_pagelist_high_fraction=0 "
+      "config max_order=5 pageblock_order=2 mobility=on min_free_kbytes=auto "
+      "watermark_scale_factor=10 "
+      "watermark_boost_factor=15000 lowmem_reserve_ratio=256,256,32,0 "
+      "percpu_pagelist_high_fraction=0 "
       "page_bytes=64 direct_map=2m can_set_direct_map=yes\n"
       "node 0 private=no initiator=no\n"
       "zone 0 Normal start=0x0 pages=1024\n"
@@ -336,7 +346,8 @@ Op random_op() {
   if (f & F_GFP) op.gfp = *rc::gen::arbitrary<gfp_t>();
   if (f & F_NID) op.nid = *rc::gen::arbitrary<int>();
   if (f & F_NODEMASK) op.nodemask = mask();
-  if ((f & F_CTX) && *rc::gen::arbitrary<bool>()) op.ctx = AllocFlags{*rc::gen::arbitrary<uint64_t>()};
+  if ((f & F_CTX) && *rc::gen::arbitrary<bool>())
+    op.ctx = AllocFlags{*rc::gen::arbitrary<uint64_t>()};
   if (f & F_CPU) op.cpu = *rc::gen::arbitrary<unsigned>();
   if (f & F_TASK) op.task = *rc::gen::arbitrary<uint32_t>();
   if (f & F_CPUSET) op.cpuset = mask();
@@ -345,13 +356,13 @@ Op random_op() {
   if (f & F_COUNT) op.count = *rc::gen::arbitrary<uint32_t>();
   if (f & F_ALL) op.all = *rc::gen::arbitrary<bool>();
   if (f & F_ZONE)
-    op.zone = *rc::gen::oneOf(rc::gen::just(-1), rc::gen::inRange(0, INT_MAX), rc::gen::arbitrary<int>());
+    op.zone =
+        *rc::gen::oneOf(rc::gen::just(-1), rc::gen::inRange(0, INT_MAX), rc::gen::arbitrary<int>());
   if (f & F_KEY) op.key = static_cast<SysctlKey>(*rc::gen::inRange(0, 5));
   if (f & F_VALUE) {
     if (op.key == SysctlKey::lowmem_reserve_ratio)
       for (unsigned& r : op.ratio) r = *rc::gen::arbitrary<unsigned>();
-    else
-      op.value = *rc::gen::arbitrary<uint64_t>();
+    else op.value = *rc::gen::arbitrary<uint64_t>();
   }
   if (f & F_RECLAIM) op.hooks.reclaim = *rc::gen::arbitrary<unsigned>();
   if (f & F_COMPACT) op.hooks.compact = static_cast<CompactResult>(*rc::gen::inRange(0, 5));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Watermarks (spec §3.2-3.4): min_free_kbytes, the per-zone min/low/high/promo marks,
 // lowmem_reserve and totalreserve_pages for several zone layouts, the sysctls that
 // recompute them, and the watermark predicates __zone_watermark_ok() and
@@ -140,10 +141,11 @@ TEST(watermarks, setup_6) {
 
 Config normal_plus_movable() {
   Config c;
-  c.nodes.push_back(NodeConfig{.zones = {
-                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 16384},
-                                   ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 16384, .pages = 65536},
-                               }});
+  c.nodes.push_back(
+      NodeConfig{.zones = {
+                     ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 16384},
+                     ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 16384, .pages = 65536},
+                 }});
   return c;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Zonelists (spec §3.6, §8.3-8.4): the FALLBACK node order that build_zonelists()
 // gets from repeated find_next_best_node() calls, with its tie breakers (nodes below
 // the local one, nodes with CPUs, node_load[] round robin shared across the build of
@@ -111,14 +112,16 @@ TEST(zonelist, fallback_3) {
 // node-major in FALLBACK, and only the local node's in NOFALLBACK.
 TEST(zonelist, zones_1) {
   Config c;
-  c.nodes.push_back(NodeConfig{.zones = {
-                                   ZoneConfig{.type = ZONE_DMA32, .start_pfn = 0, .pages = 1024},
-                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1024, .pages = 1024},
-                               }});
-  c.nodes.push_back(NodeConfig{.zones = {
-                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2048, .pages = 1024},
-                                   ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 3072, .pages = 1024},
-                               }});
+  c.nodes.push_back(
+      NodeConfig{.zones = {
+                     ZoneConfig{.type = ZONE_DMA32, .start_pfn = 0, .pages = 1024},
+                     ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1024, .pages = 1024},
+                 }});
+  c.nodes.push_back(
+      NodeConfig{.zones = {
+                     ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2048, .pages = 1024},
+                     ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 3072, .pages = 1024},
+                 }});
   c.cpu_node = {0, 1};
   c.max_page_order = 4;
   c.pageblock_order = 2;
@@ -141,10 +144,13 @@ TEST(zonelist, zones_1) {
   EXPECT_EQ(ids(1, ZONELIST_NOFALLBACK), (P{{1, ZONE_MOVABLE}, {1, ZONE_NORMAL}}));
   // first_zones_zonelist skips zones above highest_zoneidx: GFP_KERNEL on node 1 starts at
   // node 1's NORMAL (index 1), GFP_DMA32 at node 0's DMA32 (index 3).
-  EXPECT_EQ(Machine::first_zones_zonelist(m.zonelist(1, ZONELIST_FALLBACK), 0, ZONE_NORMAL, nullptr), 1u);
-  EXPECT_EQ(Machine::first_zones_zonelist(m.zonelist(1, ZONELIST_FALLBACK), 0, ZONE_DMA32, nullptr), 3u);
+  EXPECT_EQ(
+      Machine::first_zones_zonelist(m.zonelist(1, ZONELIST_FALLBACK), 0, ZONE_NORMAL, nullptr), 1u);
+  EXPECT_EQ(Machine::first_zones_zonelist(m.zonelist(1, ZONELIST_FALLBACK), 0, ZONE_DMA32, nullptr),
+            3u);
   Nodemask only1 = Nodemask::of(1);
-  EXPECT_EQ(Machine::first_zones_zonelist(m.zonelist(0, ZONELIST_FALLBACK), 0, ZONE_DMA32, &only1), 4u);
+  EXPECT_EQ(Machine::first_zones_zonelist(m.zonelist(0, ZONELIST_FALLBACK), 0, ZONE_DMA32, &only1),
+            4u);
 }
 
 // zonelist-zones-2: Expect GFP_HIGHUSER_MOVABLE (HIGHMEM|MOVABLE: highest zone MOVABLE) to
@@ -155,10 +161,11 @@ TEST(zonelist, zones_2) {
   Config c;
   c.max_page_order = 4;
   c.pageblock_order = 2;
-  c.nodes.push_back(NodeConfig{.zones = {
-                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 1024},
-                                   ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 1024, .pages = 1024},
-                               }});
+  c.nodes.push_back(
+      NodeConfig{.zones = {
+                     ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 1024},
+                     ZoneConfig{.type = ZONE_MOVABLE, .start_pfn = 1024, .pages = 1024},
+                 }});
   Machine m(c);
   AllocResult a = alloc(m, GFP_HIGHUSER_MOVABLE, 0, NUMA_NO_NODE);
   ASSERT_TRUE(a.ok());
@@ -180,7 +187,8 @@ Config memoryless() {
   for (int n = 0; n < 4; n++) {
     NodeConfig nc;
     if (n != 2)
-      nc.zones.push_back(ZoneConfig{.type = ZONE_NORMAL, .start_pfn = Pfn(n) * 1024, .pages = 1024});
+      nc.zones.push_back(
+          ZoneConfig{.type = ZONE_NORMAL, .start_pfn = Pfn(n) * 1024, .pages = 1024});
     c.nodes.push_back(nc);
   }
   c.cpu_node = {0, 1, 2, 3};
@@ -221,13 +229,16 @@ TEST(zonelist, holes_1) {
   Config c;
   c.max_page_order = 4;
   c.pageblock_order = 2;
-  c.nodes.push_back(NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 1024}}});
-  c.nodes.push_back(NodeConfig{.zones = {
-                                   ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1024, .pages = 256, .holes = {{1024, 1280}}},
-                                   ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1280, .pages = 1024},
-                               }});
   c.nodes.push_back(
-      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 2304, .pages = 256, .holes = {{2304, 2560}}}}});
+      NodeConfig{.zones = {ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 0, .pages = 1024}}});
+  c.nodes.push_back(NodeConfig{
+      .zones = {
+          ZoneConfig{.type = ZONE_DMA32, .start_pfn = 1024, .pages = 256, .holes = {{1024, 1280}}},
+          ZoneConfig{.type = ZONE_NORMAL, .start_pfn = 1280, .pages = 1024},
+      }});
+  c.nodes.push_back(NodeConfig{
+      .zones = {ZoneConfig{
+          .type = ZONE_NORMAL, .start_pfn = 2304, .pages = 256, .holes = {{2304, 2560}}}}});
   Machine m(c);
   EXPECT_EQ(m.node_states(N_MEMORY).bits, 0b011u);
   EXPECT_EQ(fallback_order(m, 0), (V{0, 1}));

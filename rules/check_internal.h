@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Pieces the checker (sanitize_check.cc) and the diff (rules_report.cc) share: the
 // per-table statistics gathered class by class (matrix, contradictions, internal bits
 // surviving, dead rules) and the grouping of failing inputs with their smallest
@@ -24,9 +25,11 @@ std::string decider(const ClassEval& ce, uint64_t s, Verdict v);
 // its counterexample text only when the smallest improves.
 class Groups {
  public:
-  using Key = std::tuple<std::string, std::string, std::string, std::string>;  // rule, kind, expected, actual
+  using Key = std::tuple<std::string, std::string, std::string,
+                         std::string>;  // rule, kind, expected, actual
   void add(const Key& k, const Input& in, const Space& sp,
-           const std::function<std::pair<std::string, std::string>()>& details, const Config& machine);
+           const std::function<std::pair<std::string, std::string>()>& details,
+           const Config& machine);
   std::vector<Mismatch> take();  // largest count first, then by rule
  private:
   struct Entry {
@@ -41,10 +44,10 @@ const Bits& field_pattern(unsigned bit);
 
 // One class's contribution to the matrix.
 struct ClassSummary {
-  std::vector<uint64_t> fired;                     // per rule
+  std::vector<uint64_t> fired;                    // per rule
   std::vector<std::array<uint64_t, 5>> by_final;  // per rule, by final verdict
-  uint64_t none = 0;                               // no rule fired
-  std::array<uint64_t, 5> totals{};                // by final verdict
+  uint64_t none = 0;                              // no rule fired
+  std::array<uint64_t, 5> totals{};               // by final verdict
 };
 ClassSummary summarize(const RuleTable& t, const ClassBits& b);
 

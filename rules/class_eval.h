@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A rule table compiled for one gfp class and order: every rule's residual (its
 // expression with the gfp and order atoms fixed) becomes a truth table over the few
 // struct bits it reads. From that the checker gets a fast per-struct evaluation and
@@ -61,10 +62,10 @@ class ClassEval {
 // The bitsets of one class: which rules fire, the table's final verdict, and which
 // fields are dropped, for every struct index.
 struct ClassBits {
-  std::vector<Bits> fired;            // per rule
-  std::vector<bool> fired_any;        // per rule: some bit set
-  std::array<Bits, 5> final_verdict;  // by Verdict
-  std::vector<Bits> ignored, cleared; // per field (cleared wins over ignored)
+  std::vector<Bits> fired;             // per rule
+  std::vector<bool> fired_any;         // per rule: some bit set
+  std::array<Bits, 5> final_verdict;   // by Verdict
+  std::vector<Bits> ignored, cleared;  // per field (cleared wins over ignored)
   void build(const ClassEval& ce);
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Flag-sanitization rules as data (docs/rules.md): a rule table for the proposed
 // exported `struct alloc_flags` (seed thread 2026-05-14; spec §2, §7.3, §8.2-8.5),
 // its parser, an evaluator, and the exhaustive checker behind `buddycheck
@@ -44,16 +45,16 @@ const char* resource_name(Resource r);
 
 struct Atom {
   enum Kind : uint8_t {
-    Ctx,           // ctx.FIELD: bit `arg` of the struct
-    Unknown,       // unknown_bits
-    Gfp,           // gfp.NAME: the mask `arg` is set
-    ZoneBad,       // gfp.zone_bad: a GFP_ZONE_BAD combination (spec §1.3)
-    MtUnmovable,   // mt.unmovable: neither MOVABLE nor RECLAIMABLE (grouping on)
-    MtMovable,     // mt.movable: MOVABLE only
-    MtReclaimable, // mt.reclaimable: RECLAIMABLE only
-    MtBad,         // mt.bad: both (VM_WARN_ON in gfp_migratetype)
-    OrderGt,       // order.gtN: order > arg
-    OrderOverMax,  // order.over_max: order > MAX_PAGE_ORDER of the machine
+    Ctx,            // ctx.FIELD: bit `arg` of the struct
+    Unknown,        // unknown_bits
+    Gfp,            // gfp.NAME: the mask `arg` is set
+    ZoneBad,        // gfp.zone_bad: a GFP_ZONE_BAD combination (spec §1.3)
+    MtUnmovable,    // mt.unmovable: neither MOVABLE nor RECLAIMABLE (grouping on)
+    MtMovable,      // mt.movable: MOVABLE only
+    MtReclaimable,  // mt.reclaimable: RECLAIMABLE only
+    MtBad,          // mt.bad: both (VM_WARN_ON in gfp_migratetype)
+    OrderGt,        // order.gtN: order > arg
+    OrderOverMax,   // order.over_max: order > MAX_PAGE_ORDER of the machine
   };
   Kind kind = Ctx;
   uint64_t arg = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Evaluation of rule tables: the reference expect(), the input space, the per-class
 // compilation used by the exhaustive checker, and how an input is written back out as
 // a request and a trace.
@@ -6,8 +7,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "rules/class_eval.h"
 #include "drive/trace.h"
+#include "rules/class_eval.h"
 
 namespace buddycheck::rules {
 
@@ -21,16 +22,26 @@ constexpr uint16_t kZoneBad = (1u << 0x3) | (1u << 0x5) | (1u << 0x6) | (1u << 0
 bool atom_value(const Atom& a, const Input& in, unsigned max_order) {
   const bool mov = in.gfp & __GFP_MOVABLE, rec = in.gfp & __GFP_RECLAIMABLE;
   switch (a.kind) {
-    case Atom::Ctx: return (in.ctx >> a.arg) & 1;
-    case Atom::Unknown: return (in.ctx >> kUnknownBit) != 0;
-    case Atom::Gfp: return (in.gfp & a.arg) != 0;
-    case Atom::ZoneBad: return (kZoneBad >> (in.gfp & 0xF)) & 1;
-    case Atom::MtUnmovable: return !mov && !rec;
-    case Atom::MtMovable: return mov && !rec;
-    case Atom::MtReclaimable: return rec && !mov;
-    case Atom::MtBad: return mov && rec;
-    case Atom::OrderGt: return in.order > a.arg;
-    case Atom::OrderOverMax: return in.order > max_order;
+    case Atom::Ctx:
+      return (in.ctx >> a.arg) & 1;
+    case Atom::Unknown:
+      return (in.ctx >> kUnknownBit) != 0;
+    case Atom::Gfp:
+      return (in.gfp & a.arg) != 0;
+    case Atom::ZoneBad:
+      return (kZoneBad >> (in.gfp & 0xF)) & 1;
+    case Atom::MtUnmovable:
+      return !mov && !rec;
+    case Atom::MtMovable:
+      return mov && !rec;
+    case Atom::MtReclaimable:
+      return rec && !mov;
+    case Atom::MtBad:
+      return mov && rec;
+    case Atom::OrderGt:
+      return in.order > a.arg;
+    case Atom::OrderOverMax:
+      return in.order > max_order;
   }
   return false;
 }
@@ -40,10 +51,14 @@ bool eval_node(const Expr& e, int n, const Input& in, unsigned max_order) {
   // (64 levels of ( and !, and && / || chains are built left-deep).
   const Expr::Node& node = e.nodes[n];
   switch (node.op) {
-    case Expr::Node::Leaf: return atom_value(node.atom, in, max_order);
-    case Expr::Node::Not: return !eval_node(e, node.a, in, max_order);
-    case Expr::Node::And: return eval_node(e, node.a, in, max_order) && eval_node(e, node.b, in, max_order);
-    case Expr::Node::Or: return eval_node(e, node.a, in, max_order) || eval_node(e, node.b, in, max_order);
+    case Expr::Node::Leaf:
+      return atom_value(node.atom, in, max_order);
+    case Expr::Node::Not:
+      return !eval_node(e, node.a, in, max_order);
+    case Expr::Node::And:
+      return eval_node(e, node.a, in, max_order) && eval_node(e, node.b, in, max_order);
+    case Expr::Node::Or:
+      return eval_node(e, node.a, in, max_order) || eval_node(e, node.b, in, max_order);
   }
   return false;
 }
@@ -71,14 +86,24 @@ void expr_reads(const Expr& e, uint64_t* ctx_bits, gfp_t* gfp_bits, std::vector<
     if (n.op != Expr::Node::Leaf) continue;
     const Atom& a = n.atom;
     switch (a.kind) {
-      case Atom::Ctx: *ctx_bits |= uint64_t{1} << a.arg; break;
-      case Atom::Unknown: *ctx_bits |= uint64_t{1} << kUnknownBit; break;
-      case Atom::Gfp: *gfp_bits |= a.arg; break;
-      case Atom::ZoneBad: *gfp_bits |= GFP_ZONEMASK; break;
+      case Atom::Ctx:
+        *ctx_bits |= uint64_t{1} << a.arg;
+        break;
+      case Atom::Unknown:
+        *ctx_bits |= uint64_t{1} << kUnknownBit;
+        break;
+      case Atom::Gfp:
+        *gfp_bits |= a.arg;
+        break;
+      case Atom::ZoneBad:
+        *gfp_bits |= GFP_ZONEMASK;
+        break;
       case Atom::MtUnmovable:
       case Atom::MtMovable:
       case Atom::MtReclaimable:
-      case Atom::MtBad: *gfp_bits |= __GFP_MOVABLE | __GFP_RECLAIMABLE; break;
+      case Atom::MtBad:
+        *gfp_bits |= __GFP_MOVABLE | __GFP_RECLAIMABLE;
+        break;
       case Atom::OrderGt:
         orders->push_back(static_cast<unsigned>(a.arg));
         orders->push_back(static_cast<unsigned>(a.arg) + 1);
@@ -151,14 +176,16 @@ std::optional<Space> make_space(const std::vector<const RuleTable*>& tables, con
 
 std::string Space::describe() const {
   return fmt::format(
-      "struct 2^{} ({} fields + unknown bits) x gfp {} ({} with every combination of {}) x order {{{}}} = {} inputs",
-      kCtxIndexBits, unsigned{NR_CTX_FIELDS}, gfps.size(), gfp_names_string(base), gfp_names_string(vary),
-      fmt::join(orders, ","), size());
+      "struct 2^{} ({} fields + unknown bits) x gfp {} ({} with every combination of {}) x order "
+      "{{{}}} = {} inputs",
+      kCtxIndexBits, unsigned{NR_CTX_FIELDS}, gfps.size(), gfp_names_string(base),
+      gfp_names_string(vary), fmt::join(orders, ","), size());
 }
 
 InputKey input_key(const Input& in, const Space& s) {
-  return {static_cast<unsigned>(__builtin_popcountll(in.ctx) + __builtin_popcountll(in.gfp & s.vary)),
-          in.order, in.ctx, in.gfp};
+  return {
+      static_cast<unsigned>(__builtin_popcountll(in.ctx) + __builtin_popcountll(in.gfp & s.vary)),
+      in.order, in.ctx, in.gfp};
 }
 
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The rule file parser (docs/rules.md). Line-oriented like the trace format: '#'
 // comments, a version header, one `field`, `rule` or `grant` per line. Any text gives
 // either a table or one "file:line: message"; nothing here may crash or recurse
@@ -26,7 +27,8 @@ struct Token {
 };
 
 bool word_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ':';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+         c == ':';
 }
 
 // Splits one line into tokens; strips a trailing comment. Returns an error message or "".
@@ -35,7 +37,8 @@ std::string tokenize(std::string_view line, std::vector<Token>* out) {
   auto read_string = [&](std::string* s) -> bool {
     i++;  // opening quote
     while (i < line.size() && line[i] != '"') {
-      if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\')) i++;
+      if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\'))
+        i++;
       *s += line[i++];
     }
     if (i >= line.size()) return false;
@@ -73,8 +76,9 @@ std::string tokenize(std::string_view line, std::vector<Token>* out) {
         if (!read_string(&t.text)) return "unterminated string";
       }
     } else {
-      std::string shown = std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c)
-                                                                      : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+      std::string shown = std::isprint(static_cast<unsigned char>(c))
+                              ? std::string(1, c)
+                              : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
       return fmt::format("unexpected character '{}'", shown);
     }
     out->push_back(std::move(t));
@@ -200,10 +204,10 @@ class ExprParser {
       }
       if (n <= 62) return Atom{Atom::OrderGt, n};
     }
-    fail(fmt::format(
-        "unknown atom '{}' (ctx.FIELD, unknown_bits, gfp.FLAG, gfp.zone_bad, "
-        "mt.unmovable|movable|reclaimable|bad, order.gtN (N <= 62), order.over_max)",
-        s));
+    fail(
+        fmt::format("unknown atom '{}' (ctx.FIELD, unknown_bits, gfp.FLAG, gfp.zone_bad, "
+                    "mt.unmovable|movable|reclaimable|bad, order.gtN (N <= 62), order.over_max)",
+                    s));
     return std::nullopt;
   }
 
@@ -216,7 +220,8 @@ class ExprParser {
 std::string expr_text(const std::vector<Token>& toks, size_t b, size_t e) {
   std::string s;
   for (size_t i = b; i < e; i++) {
-    bool glue = toks[i].text == ")" || (i > b && (toks[i - 1].text == "(" || toks[i - 1].text == "!"));
+    bool glue =
+        toks[i].text == ")" || (i > b && (toks[i - 1].text == "(" || toks[i - 1].text == "!"));
     if (i > b && !glue) s += ' ';
     s += toks[i].text;
   }
@@ -224,7 +229,8 @@ std::string expr_text(const std::vector<Token>& toks, size_t b, size_t e) {
 }
 
 bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64 || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+  if (id.empty() || id.size() > 64 || !std::isalpha(static_cast<unsigned char>(id[0])))
+    return false;
   for (char c : id)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
   return true;
@@ -239,18 +245,24 @@ constexpr gfp_t kFixedVary = __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOV
 
 const char* field_class_name(FieldClass c) {
   switch (c) {
-    case FieldClass::INTERNAL: return "internal";
-    case FieldClass::EXTERNAL: return "external";
-    case FieldClass::DERIVED: return "derived";
+    case FieldClass::INTERNAL:
+      return "internal";
+    case FieldClass::EXTERNAL:
+      return "external";
+    case FieldClass::DERIVED:
+      return "derived";
   }
   return "?";
 }
 
 const char* resource_name(Resource r) {
   switch (r) {
-    case Resource::PRIVATE_NODE: return "private_node";
-    case Resource::CMA_BLOCKS: return "cma_blocks";
-    case Resource::UNMAPPED_PAGES: return "unmapped_pages";
+    case Resource::PRIVATE_NODE:
+      return "private_node";
+    case Resource::CMA_BLOCKS:
+      return "cma_blocks";
+    case Resource::UNMAPPED_PAGES:
+      return "unmapped_pages";
   }
   return "?";
 }
@@ -293,36 +305,45 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     lineno++;
-    if (line.size() > kMaxLineBytes) return error(lineno, fmt::format("line longer than {} bytes", kMaxLineBytes));
+    if (line.size() > kMaxLineBytes)
+      return error(lineno, fmt::format("line longer than {} bytes", kMaxLineBytes));
     std::vector<Token> toks;
     if (std::string e = tokenize(line, &toks); !e.empty()) {
       // Not even tokens before the header: most likely not a rule file at all.
-      if (!header) e = fmt::format("expected the header 'buddycheck-rules {}' ({})", kRulesVersion, e);
+      if (!header)
+        e = fmt::format("expected the header 'buddycheck-rules {}' ({})", kRulesVersion, e);
       return error(lineno, e);
     }
     if (toks.empty()) continue;
     auto word = [&](size_t i) -> std::string_view {
-      return i < toks.size() && toks[i].kind == Token::Word ? std::string_view(toks[i].text) : std::string_view();
+      return i < toks.size() && toks[i].kind == Token::Word ? std::string_view(toks[i].text)
+                                                            : std::string_view();
     };
     if (!header) {
       if (word(0) != "buddycheck-rules")
-        return error(lineno, fmt::format("expected the header 'buddycheck-rules {}'", kRulesVersion));
+        return error(lineno,
+                     fmt::format("expected the header 'buddycheck-rules {}'", kRulesVersion));
       if (toks.size() != 2 || word(1) != std::to_string(kRulesVersion))
-        return error(lineno, fmt::format("unsupported rules version (this buddycheck reads 'buddycheck-rules {}')",
-                                         kRulesVersion));
+        return error(
+            lineno,
+            fmt::format("unsupported rules version (this buddycheck reads 'buddycheck-rules {}')",
+                        kRulesVersion));
       header = true;
       continue;
     }
     // Every line ends with: "statement" source="..."
     auto tail = [&](size_t i, std::string* statement, std::string* source) -> std::string {
-      if (i >= toks.size() || toks[i].kind != Token::String) return "expected the one-line statement in quotes";
+      if (i >= toks.size() || toks[i].kind != Token::String)
+        return "expected the one-line statement in quotes";
       if (toks[i].text.empty()) return "empty statement";
       *statement = toks[i].text;
-      if (i + 1 >= toks.size() || toks[i + 1].kind != Token::KeyString || toks[i + 1].key != "source")
+      if (i + 1 >= toks.size() || toks[i + 1].kind != Token::KeyString ||
+          toks[i + 1].key != "source")
         return "expected source=\"...\" after the statement";
       if (toks[i + 1].text.empty()) return "empty source";
       *source = toks[i + 1].text;
-      if (i + 2 < toks.size()) return fmt::format("unexpected '{}' after source=", toks[i + 2].text);
+      if (i + 2 < toks.size())
+        return fmt::format("unexpected '{}' after source=", toks[i + 2].text);
       return "";
     };
     // `when EXPR` up to the statement string.
@@ -333,7 +354,8 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       }
       if (word(i) != "when") return "expected 'when' or the statement";
       size_t j = i + 1;
-      while (j < toks.size() && toks[j].kind != Token::String && toks[j].kind != Token::KeyString) j++;
+      while (j < toks.size() && toks[j].kind != Token::String && toks[j].kind != Token::KeyString)
+        j++;
       ExprParser p(toks, i + 1, j, e);
       if (std::string err = p.parse(); !err.empty()) return err;
       e->text = expr_text(toks, i + 1, j);
@@ -343,12 +365,14 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       expr_reads(*e, &cb, &gb, &ords, 0);
       gfp_read |= gb;
       if (unsigned n = static_cast<unsigned>(__builtin_popcountll(gfp_read)); n > kMaxVaryBits)
-        return fmt::format("the rules read {} gfp bits; the space varies at most {}", n, kMaxVaryBits);
+        return fmt::format("the rules read {} gfp bits; the space varies at most {}", n,
+                           kMaxVaryBits);
       *after = j;
       return "";
     };
     auto new_id = [&](std::string_view id) -> std::string {
-      if (!valid_id(id)) return fmt::format("bad ID '{}' (a letter, then letters, digits, '-' or '_')", id);
+      if (!valid_id(id))
+        return fmt::format("bad ID '{}' (a letter, then letters, digits, '-' or '_')", id);
       if (!ids.insert(std::string(id)).second) return fmt::format("duplicate ID '{}'", id);
       return "";
     };
@@ -356,7 +380,9 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     std::string_view kw = word(0);
     if (kw == "field") {
       auto f = ctx_field_by_name(word(1));
-      if (!f) return error(lineno, fmt::format("unknown struct alloc_flags field '{}'", toks.size() > 1 ? toks[1].text : ""));
+      if (!f)
+        return error(lineno, fmt::format("unknown struct alloc_flags field '{}'",
+                                         toks.size() > 1 ? toks[1].text : ""));
       if (declared[*f]) return error(lineno, fmt::format("field '{}' declared twice", word(1)));
       FieldLine fl;
       fl.name = std::string(word(1));
@@ -368,7 +394,8 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       else return error(lineno, fmt::format("bad class '{}' (internal, external or derived)", k));
       auto v = verdict_word(word(3));
       if (!v || *v == Verdict::WARN)
-        return error(lineno, fmt::format("bad field verdict '{}' (accept, ignore, clear or reject)", word(3)));
+        return error(lineno, fmt::format("bad field verdict '{}' (accept, ignore, clear or reject)",
+                                         word(3)));
       fl.verdict = *v;
       if (std::string e = tail(4, &fl.statement, &fl.source); !e.empty()) return error(lineno, e);
       declared[*f] = true;
@@ -379,7 +406,9 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       if (std::string e = new_id(word(1)); !e.empty()) return error(lineno, e);
       r.id = std::string(word(1));
       auto v = verdict_word(word(2));
-      if (!v) return error(lineno, fmt::format("bad verdict '{}' (accept, ignore, clear, warn or reject)", word(2)));
+      if (!v)
+        return error(lineno, fmt::format("bad verdict '{}' (accept, ignore, clear, warn or reject)",
+                                         word(2)));
       r.verdict = *v;
       size_t i = 3;
       if (!word(i).empty() && word(i) != "when") {
@@ -389,8 +418,9 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
         i++;
       }
       if (r.drops() && r.subject < 0)
-        return error(lineno, fmt::format("a {} rule names the field it drops: rule {} {} FIELD when ...",
-                                         verdict_name(r.verdict), r.id, verdict_name(r.verdict)));
+        return error(lineno,
+                     fmt::format("a {} rule names the field it drops: rule {} {} FIELD when ...",
+                                 verdict_name(r.verdict), r.id, verdict_name(r.verdict)));
       size_t after = 0;
       if (std::string e = when(i, &r.when, &after); !e.empty()) return error(lineno, e);
       if (std::string e = tail(after, &r.statement, &r.source); !e.empty()) return error(lineno, e);
@@ -404,10 +434,14 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       if (rs == "private_node") g.resource = Resource::PRIVATE_NODE;
       else if (rs == "cma_blocks") g.resource = Resource::CMA_BLOCKS;
       else if (rs == "unmapped_pages") g.resource = Resource::UNMAPPED_PAGES;
-      else return error(lineno, fmt::format("bad resource '{}' (private_node, cma_blocks or unmapped_pages)", rs));
+      else
+        return error(
+            lineno,
+            fmt::format("bad resource '{}' (private_node, cma_blocks or unmapped_pages)", rs));
       for (const Grant& o : t.grants)
         if (o.resource == g.resource)
-          return error(lineno, fmt::format("resource {} already granted by {} (line {})", rs, o.id, o.line));
+          return error(
+              lineno, fmt::format("resource {} already granted by {} (line {})", rs, o.id, o.line));
       size_t after = 0;
       if (std::string e = when(3, &g.when, &after); !e.empty()) return error(lineno, e);
       if (std::string e = tail(after, &g.statement, &g.source); !e.empty()) return error(lineno, e);
@@ -416,11 +450,15 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       return error(lineno, fmt::format("unknown line '{}' (field, rule or grant)", toks[0].text));
     }
   }
-  if (!header) return error(lineno ? lineno : 1, fmt::format("missing header 'buddycheck-rules {}'", kRulesVersion));
+  if (!header)
+    return error(lineno ? lineno : 1,
+                 fmt::format("missing header 'buddycheck-rules {}'", kRulesVersion));
   for (unsigned i = 0; i < NR_CTX_FIELDS; i++)
     if (!declared[i])
-      return error(lineno, fmt::format("field '{}' is not declared (every struct alloc_flags field needs a line)",
-                                       ctx_field_info(i).name));
+      return error(
+          lineno,
+          fmt::format("field '{}' is not declared (every struct alloc_flags field needs a line)",
+                      ctx_field_info(i).name));
   for (unsigned i = 0; i < NR_CTX_FIELDS; i++) {
     Rule r;
     r.id = "field:" + t.fields[i].name;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The exhaustive check (docs/rules.md): every (struct, gfp class, order) input against
 // the table, class by class. Per class the table is compiled once (class_eval.h); the
 // implementation is asked per input only when its entry point lets the class through,
@@ -64,7 +65,10 @@ std::vector<Mismatch> Groups::take() {
   std::vector<Entry*> order;
   for (auto& [k, e] : groups_) order.push_back(&e);
   auto rank = [](const std::string& kind) {
-    return kind == "verdict" || kind == "struct" ? 0 : kind == "context-entry" ? 1 : kind == "grant" ? 2 : 3;
+    return kind == "verdict" || kind == "struct" ? 0
+           : kind == "context-entry"             ? 1
+           : kind == "grant"                     ? 2
+                                                 : 3;
   };
   std::stable_sort(order.begin(), order.end(), [&](const Entry* a, const Entry* b) {
     if (a->best != b->best) return a->best < b->best;
@@ -110,8 +114,8 @@ bool TableStats::smallest(const Bits& b, uint64_t* out) {
   return found;
 }
 
-void TableStats::add_problems(const std::vector<Found>& found, gfp_t gfp, unsigned order, const Space& sp,
-                              const Config& machine) {
+void TableStats::add_problems(const std::vector<Found>& found, gfp_t gfp, unsigned order,
+                              const Space& sp, const Config& machine) {
   for (const Found& f : found) {
     auto [it, fresh] = problems_.try_emplace(f.kind + ": " + f.message);
     P& p = it->second;
@@ -146,7 +150,8 @@ ClassSummary summarize(const RuleTable& t, const ClassBits& b) {
     }
     for (size_t w = 0; w < kWords; w++)
       for (unsigned v = 0; v < 5; v++)
-        cs.by_final[r][v] += static_cast<uint64_t>(__builtin_popcountll(f[w] & b.final_verdict[v][w]));
+        cs.by_final[r][v] +=
+            static_cast<uint64_t>(__builtin_popcountll(f[w] & b.final_verdict[v][w]));
   }
   cs.none = kCtxIndexCount - popcount(any);
   for (unsigned v = 0; v < 5; v++) cs.totals[v] = popcount(b.final_verdict[v]);
@@ -178,10 +183,11 @@ std::vector<TableStats::Found> TableStats::find_problems(const ClassBits& b) con
       if (!other.drops() && other.verdict != Verdict::REJECT) continue;
       for (size_t w = 0; w < kWords; w++) both[w] = b.fired[k][w] & b.fired[x][w];
       if (smallest(both, &best))
-        found.push_back({"CONTRADICTION",
-                         fmt::format("{} keeps {} but {} {}s it", keep.id, t_.fields[keep.subject].name, other.id,
-                                     verdict_name(other.verdict)),
-                         popcount(both), best});
+        found.push_back(
+            {"CONTRADICTION",
+             fmt::format("{} keeps {} but {} {}s it", keep.id, t_.fields[keep.subject].name,
+                         other.id, verdict_name(other.verdict)),
+             popcount(both), best});
     }
   }
   // No internal or derived bit survives an accepted input.
@@ -189,11 +195,12 @@ std::vector<TableStats::Found> TableStats::find_problems(const ClassBits& b) con
   for (unsigned f = 0; f < NR_CTX_FIELDS; f++) {
     if (t_.fields[f].klass == FieldClass::EXTERNAL) continue;
     const Bits& p = field_pattern(f);
-    for (size_t w = 0; w < kWords; w++) both[w] = p[w] & ~rej[w] & ~b.ignored[f][w] & ~b.cleared[f][w];
+    for (size_t w = 0; w < kWords; w++)
+      both[w] = p[w] & ~rej[w] & ~b.ignored[f][w] & ~b.cleared[f][w];
     if (smallest(both, &best))
       found.push_back({"INTERNAL-SURVIVES",
-                       fmt::format("{} field {} survives sanitizing", field_class_name(t_.fields[f].klass),
-                                   t_.fields[f].name),
+                       fmt::format("{} field {} survives sanitizing",
+                                   field_class_name(t_.fields[f].klass), t_.fields[f].name),
                        popcount(both), best});
   }
   return found;
@@ -212,7 +219,11 @@ std::vector<Problem> TableStats::problems() const {
   for (const auto& [k, p] : problems_) out.push_back(p.p);
   for (size_t i = 0; i < rows_.size(); i++)
     if (rows_[i].fired == 0)
-      out.push_back({"DEAD-RULE", fmt::format("{} (line {}) fires for no input", t_.rules[i].id, t_.rules[i].line), 0, {}});
+      out.push_back(
+          {"DEAD-RULE",
+           fmt::format("{} (line {}) fires for no input", t_.rules[i].id, t_.rules[i].line),
+           0,
+           {}});
   return out;
 }
 
@@ -222,7 +233,8 @@ using namespace detail;
 
 namespace {
 
-constexpr uint32_t kNofailWarnings = WARN_NOFAIL_COSTLY | WARN_NOFAIL_NO_RECLAIM | WARN_NOFAIL_MEMALLOC;
+constexpr uint32_t kNofailWarnings =
+    WARN_NOFAIL_COSTLY | WARN_NOFAIL_NO_RECLAIM | WARN_NOFAIL_MEMALLOC;
 
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -248,22 +260,26 @@ std::string describe_actual(const Actual& a) {
 }
 
 // Attributes a failing input to a table rule (or to the implementation) and files it.
-void file_mismatch(Groups& g, const ClassEval& ce, const Space& sp, const Config& machine, const std::string& kind,
-                   uint64_t s, const Expected& e, const Actual& a) {
+void file_mismatch(Groups& g, const ClassEval& ce, const Space& sp, const Config& machine,
+                   const std::string& kind, uint64_t s, const Expected& e, const Actual& a) {
   const RuleTable& t = ce.table();
   const Input in{s, ce.gfp(), ce.order()};
   std::string rule, exp = verdict_name(e.verdict), act = verdict_name(a.e.verdict), k = kind;
   if (e.verdict > a.e.verdict) {
     rule = decider(ce, s, e.verdict);
   } else if (e.verdict < a.e.verdict) {
-    rule = "implementation:" + (a.reason.empty() ? std::string(verdict_name(a.e.verdict)) : a.reason);
+    rule =
+        "implementation:" + (a.reason.empty() ? std::string(verdict_name(a.e.verdict)) : a.reason);
   } else {
     if (k == "verdict") k = "struct";
     const uint64_t d = (e.out ^ a.e.out) | (e.ignored ^ a.e.ignored) | (e.cleared ^ a.e.cleared);
     const unsigned f = static_cast<unsigned>(__builtin_ctzll(d));
     const uint64_t bit = uint64_t{1} << f;
     exp = (e.cleared & bit) ? "clear" : (e.ignored & bit) ? "ignore" : "keep";
-    act = (a.e.cleared & bit) ? "clear" : (a.e.ignored & bit) ? "ignore" : (a.e.out & bit) ? "keep" : "drop";
+    act = (a.e.cleared & bit)   ? "clear"
+          : (a.e.ignored & bit) ? "ignore"
+          : (a.e.out & bit)     ? "keep"
+                                : "drop";
     if (f >= NR_CTX_FIELDS) {
       rule = a.reason.empty() ? "implementation" : "implementation:" + a.reason;
     } else {
@@ -280,7 +296,9 @@ void file_mismatch(Groups& g, const ClassEval& ce, const Space& sp, const Config
       }
     }
   }
-  g.add({rule, k, exp, act}, in, sp, [&] { return std::pair{describe(e), describe_actual(a)}; }, machine);
+  g.add(
+      {rule, k, exp, act}, in, sp, [&] { return std::pair{describe(e), describe_actual(a)}; },
+      machine);
 }
 
 Actual compose(const SanitizeResult& r, uint64_t s, uint64_t out, bool warned) {
@@ -343,7 +361,9 @@ std::vector<Input> accepted_representatives(const RuleTable& t, const Config& ma
       std::vector<uint64_t> seen;
       for (uint64_t s : reps) {
         Expected e = ce.expected(s);
-        if (e.verdict == Verdict::REJECT || std::find(seen.begin(), seen.end(), e.out) != seen.end()) continue;
+        if (e.verdict == Verdict::REJECT ||
+            std::find(seen.begin(), seen.end(), e.out) != seen.end())
+          continue;
         seen.push_back(e.out);
         out.push_back({s, gfp, order});
       }
@@ -398,7 +418,8 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
       const EntryVerdict ev = impl.entry(*m, request_for(gfp, order));
       if (ev.rejected) {
         // Refused before the struct is looked at: every input of the class is REJECT.
-        if (it->second.summary.totals[static_cast<unsigned>(Verdict::REJECT)] == kCtxIndexCount) continue;
+        if (it->second.summary.totals[static_cast<unsigned>(Verdict::REJECT)] == kCtxIndexCount)
+          continue;
         if (!built) bits.build(ce);
         const Bits& rej = bits.final_verdict[static_cast<unsigned>(Verdict::REJECT)];
         for (size_t w = 0; w < kWords; w++)
@@ -416,24 +437,27 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
         const SanitizeResult r = impl.sanitize(&f, gfp, order, grouping);
         const Actual a = compose(r, s, f.bits, ev.warned);
         const Expected e = ce.expected(s);
-        if (a.e.verdict != e.verdict ||
-            (e.verdict != Verdict::REJECT && !(a.e == e))) {
+        if (a.e.verdict != e.verdict || (e.verdict != Verdict::REJECT && !(a.e == e))) {
           file_mismatch(groups, ce, *sp, o.machine, "verdict", s, e, a);
           continue;
         }
         if (a.e.verdict == Verdict::REJECT) continue;
         if (uint64_t leak = a.e.out & ~external) {
           const unsigned b = static_cast<unsigned>(__builtin_ctzll(leak));
-          const std::string field = b < NR_CTX_FIELDS ? "field:" + t.fields[b].name : "unknown bits";
-          groups.add({field, "internal-leak", "dropped", "kept"}, {s, gfp, order}, *sp,
-                     [&] { return std::pair{describe(e), describe_actual(a)}; }, o.machine);
+          const std::string field =
+              b < NR_CTX_FIELDS ? "field:" + t.fields[b].name : "unknown bits";
+          groups.add(
+              {field, "internal-leak", "dropped", "kept"}, {s, gfp, order}, *sp,
+              [&] { return std::pair{describe(e), describe_actual(a)}; }, o.machine);
         }
         if (idem_done || std::find(seen.begin(), seen.end(), a.e.out) != seen.end()) continue;
         seen.push_back(a.e.out);
         idem_done = seen.size() > 64;  // a sanitizer with that many outputs has failed already
         if (auto fnd = check_sanitizer(AllocFlags{s}, gfp, order, grouping, impl.sanitize))
-          groups.add({"implementation", fnd->id, fnd->expected, fnd->actual}, {s, gfp, order}, *sp,
-                     [&] { return std::pair{fnd->expected, fnd->summary + ": " + fnd->actual}; }, o.machine);
+          groups.add(
+              {"implementation", fnd->id, fnd->expected, fnd->actual}, {s, gfp, order}, *sp,
+              [&] { return std::pair{fnd->expected, fnd->summary + ": " + fnd->actual}; },
+              o.machine);
       }
     }
   res.seconds = since(t0);
@@ -454,7 +478,8 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
           Actual a;
           if (r.status == AllocStatus::Error) {
             a.e = {Verdict::REJECT, s, 0, 0};
-            a.reason = r.error == AllocError::ContextRejected ? std::string(r.sanitize.rule) : alloc_error_name(r.error);
+            a.reason = r.error == AllocError::ContextRejected ? std::string(r.sanitize.rule)
+                                                              : alloc_error_name(r.error);
           } else {
             a = compose(r.sanitize, s, s & ~(r.sanitize.ignored | r.sanitize.cleared),
                         (r.warnings & kNofailWarnings) != 0);
@@ -477,7 +502,9 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
         std::vector<uint64_t> seen;
         for (uint64_t s : reps) {
           const Expected e = ce.expected(s);
-          if (e.verdict == Verdict::REJECT || std::find(seen.begin(), seen.end(), e.out) != seen.end()) continue;
+          if (e.verdict == Verdict::REJECT ||
+              std::find(seen.begin(), seen.end(), e.out) != seen.end())
+            continue;
           seen.push_back(e.out);
           AllocFlags f{s};
           std::string why;
@@ -485,8 +512,9 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
           res.grant_checks++;
           const Input in{s, gfp, order};
           if (!el) {
-            groups.add({"implementation:eligibility", "grant", "valid", "invalid"}, in, *spe,
-                       [&] { return std::pair{describe(e), "eligibility(): " + why}; }, o.machine);
+            groups.add(
+                {"implementation:eligibility", "grant", "valid", "invalid"}, in, *spe,
+                [&] { return std::pair{describe(e), "eligibility(): " + why}; }, o.machine);
             continue;
           }
           for (size_t i = 0; i < t.grants.size(); i++) {
@@ -497,14 +525,17 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
                                                                   : el->unmapped;
             granted[i] = granted[i] || want;
             if (want != got)
-              groups.add({g.id, "grant", want ? "granted" : "denied", got ? "granted" : "denied"}, in, *spe,
-                         [&] {
-                           return std::pair{fmt::format("{}: {} {}", describe(e), resource_name(g.resource),
-                                                        want ? "granted" : "denied"),
-                                            fmt::format("eligibility(): {} {}", resource_name(g.resource),
-                                                        got ? "granted" : "denied")};
-                         },
-                         o.machine);
+              groups.add(
+                  {g.id, "grant", want ? "granted" : "denied", got ? "granted" : "denied"}, in,
+                  *spe,
+                  [&] {
+                    return std::pair{
+                        fmt::format("{}: {} {}", describe(e), resource_name(g.resource),
+                                    want ? "granted" : "denied"),
+                        fmt::format("eligibility(): {} {}", resource_name(g.resource),
+                                    got ? "granted" : "denied")};
+                  },
+                  o.machine);
           }
         }
       }
@@ -518,8 +549,10 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
     for (size_t i = 0; i < t.grants.size(); i++)
       if (!granted[i])
         res.problems.push_back({"DEAD-GRANT",
-                                fmt::format("{} (line {}) holds for no accepted input", t.grants[i].id, t.grants[i].line),
-                                0, {}});
+                                fmt::format("{} (line {}) holds for no accepted input",
+                                            t.grants[i].id, t.grants[i].line),
+                                0,
+                                {}});
   res.mismatches = groups.take();
   return res;
 }

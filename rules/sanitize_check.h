@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The exhaustive checker behind `buddycheck sanitize-check` and its rule diff
 // (docs/rules.md). For every input of the space (rules.h Space) it compares what the
 // table says with what the implementation does, checks that sanitizing is idempotent
@@ -72,7 +73,7 @@ struct MatrixRow {
   std::string rule;
   std::string verdict;  // the rule's own verdict ("accept" for the no-rule row)
   uint64_t fired = 0;
-  uint64_t decided = 0;              // fired and its verdict is the input's final verdict
+  uint64_t decided = 0;                // fired and its verdict is the input's final verdict
   std::array<uint64_t, 5> by_final{};  // fired, by the input's final verdict
 };
 
@@ -89,8 +90,8 @@ struct CheckResult {
   std::array<uint64_t, 5> totals{};  // inputs by final verdict
   std::vector<Mismatch> mismatches;
   std::vector<Problem> problems;
-  uint64_t entry_requests = 0;  // check_request(req, &flags) calls
-  uint64_t grant_checks = 0;    // eligibility() calls
+  uint64_t entry_requests = 0;                               // check_request(req, &flags) calls
+  uint64_t grant_checks = 0;                                 // eligibility() calls
   double seconds = 0, entry_seconds = 0, grant_seconds = 0;  // wall clock
   double cpu_seconds = 0;  // process CPU time of the exhaustive part (other load does not count)
   int exit_code() const { return error ? 2 : (mismatches.empty() && problems.empty() ? 0 : 1); }
