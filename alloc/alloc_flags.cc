@@ -64,7 +64,7 @@ unsigned gfp_to_alloc_flags_cma(gfp_t gfp, unsigned alloc_flags, bool mobility_g
 unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                             bool mobility_grouping) {
   unsigned flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
-  // K612 couples these by value (BUILD_BUG_ON); the model maps them explicitly.
+  // gfp_to_alloc_flags() couples these by value (BUILD_BUG_ON); the model maps them.
   if (gfp & __GFP_HIGH) flags |= ALLOC_MIN_RESERVE;
   if (gfp & __GFP_KSWAPD_RECLAIM) flags |= ALLOC_KSWAPD;
   if (!(gfp & __GFP_DIRECT_RECLAIM)) {

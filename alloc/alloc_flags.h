@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // alloc_flags: the kernel's internal ALLOC_* bits, the gfp -> alloc_flags translations
-// (spec §1.6) and the proposed exported `struct alloc_flags` with its sanitizer
-// (seed thread; spec §8.5). Generated from alloc_flags.def.
+// (gfp_to_alloc_flags() and friends in mm/page_alloc.c) and the proposed exported
+// `struct alloc_flags` with its sanitizer (AFLAGS, docs/glossary.md). Generated from
+// alloc_flags.def.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,7 @@ std::string alloc_flags_to_string(unsigned flags);
 
 // gfp_to_alloc_flags_cma(): ALLOC_CMA iff the request is movable.
 unsigned gfp_to_alloc_flags_cma(gfp_t gfp, unsigned alloc_flags, bool mobility_grouping);
-// gfp_to_alloc_flags() (slow path, K612).
+// gfp_to_alloc_flags() (slow path, Linux 6.12).
 unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                             bool mobility_grouping);
 // __gfp_pfmemalloc_flags(): reserve escalation (ALLOC_NO_WATERMARKS / ALLOC_OOM / 0).
@@ -96,9 +97,10 @@ struct SanitizeResult {
   std::string_view reason;
 };
 
-// sanitize_alloc_flags() (seed thread: "BUG() on insanity"). Clears/ignores what the
+// sanitize_alloc_flags() (AFLAGS: "BUG() on insanity"). Clears/ignores what the
 // per-field verdicts say, applies the cross rules below, and reports. On REJECT the
-// struct is left as the caller passed it. Cross rules (all from spec §7.3, §8.5):
+// struct is left as the caller passed it. Cross rules (UNMAP v4's limits on unmapped
+// requests, gfp_to_alloc_flags_cma() for cma):
 //   cma          with a request that is not MIGRATE_MOVABLE      -> CLEAR
 //   unmapped     with a request that is not MIGRATE_UNMOVABLE    -> REJECT
 //   unmapped     without __GFP_DIRECT_RECLAIM (cannot block)     -> REJECT

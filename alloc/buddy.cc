@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The buddy free lists: accounting, list helpers, merging on free, splitting on
-// allocation, and moving a pageblock's free pages between lists (spec §4.2-4.4, 4.7).
+// allocation, and moving a pageblock's free pages between lists (account_freepages(),
+// __free_one_page(), expand(), __rmqueue_smallest(), __move_freepages_block() in
+// mm/page_alloc.c). Free lists keep Johannes Weiner's "freelist migratetype hygiene"
+// (Linux 6.10): every block on free_list[t] lies in pageblocks of type t.
 #include <bit>
 
 #include "alloc/machine.h"
@@ -85,7 +88,7 @@ void Machine::change_pageblock_range(Pfn pfn, unsigned start_order, unsigned mt)
     set_pageblock_migratetype(pfn + (i << config_.pageblock_order), mt);
 }
 
-// __free_one_page(): merge with free buddies as far as the rules allow (spec §4.3).
+// __free_one_page(): merge with free buddies as far as the rules allow.
 void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool to_tail) {
   account_freepages(z, int64_t{1} << order, ft);
   Pfn buddy_pfn = 0;

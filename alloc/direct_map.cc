@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Unmapped allocations (UNMAP RFC/v4, spec §7): the direct-map model, and flipping
+// Unmapped allocations (UNMAP RFC/v4, docs/glossary.md): the direct-map model, and flipping
 // whole pageblocks between the mapped and unmapped freetypes when a request finds no
 // block of its own freetype (__rmqueue_direct_map).
 #include "alloc/direct_map.h"

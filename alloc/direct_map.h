@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The kernel direct map as the unmapped-allocation work sees it (spec §7): which PFNs
+// The kernel direct map as the unmapped-allocation work (UNMAP) sees it: which PFNs
 // are present, at which page-table level each region is mapped, and what changing it
 // costs. x86 maps the direct map with 1 GiB or 2 MiB pages and splits a large mapping
 // when only part of it changes (set_direct_map_valid_noflush() through CPA); every

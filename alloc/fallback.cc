@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Falling back to other migratetypes: the fallback table, claiming a whole pageblock,
 // stealing a single block, watermark boosting, the CMA balancing rule and the
-// rmqueue mode machine (spec §3.7, §4.5, §4.6, §4.10).
+// rmqueue mode machine (boost_watermark(), fallbacks[], __rmqueue_claim(),
+// __rmqueue_steal(), __rmqueue() and rmqueue_buddy() in mm/page_alloc.c).
 #include "alloc/machine.h"
 
 namespace pagealloc {
@@ -42,8 +43,9 @@ bool Machine::boost_watermark(Zone& z) {
   return true;
 }
 
-// try_to_steal_block() in K612, try_to_claim_block() in MMNEW26: take a whole pageblock
-// for the requested type if enough of it is free or compatible.
+// try_to_claim_block() (Linux 6.15+; try_to_steal_block() in 6.12.117, which has the
+// 6.15 rework as a stable backport; steal_suitable_fallback() in 6.12.0 and earlier):
+// take a whole pageblock for the requested type if enough of it is free or compatible.
 Pfn Machine::try_to_claim_block(Zone& z, Pfn page, unsigned current_order, unsigned order,
                                 unsigned start_type, unsigned block_type, unsigned alloc_flags) {
   // Races can leave a highatomic buddy here; never break highatomic accounting.
@@ -87,8 +89,8 @@ Pfn Machine::try_to_claim_block(Zone& z, Pfn page, unsigned current_order, unsig
   return kNoPfn;
 }
 
-// find_suitable_fallback() with only_stealable = false; *can_claim is the K612
-// can_steal_fallback() / MMNEW26 should_try_claim_block() answer.
+// find_suitable_fallback() with only_stealable = false; *can_claim is the answer of
+// can_steal_fallback() (Linux 6.12; should_try_claim_block() since 6.15).
 int Machine::find_suitable_fallback(const Zone& z, unsigned order, unsigned start_ft,
                                     bool* can_claim) const {
   const FreeArea& area = z.free_area[order];

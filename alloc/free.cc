@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Freeing: free_pages / free_frozen_pages, free_pages_prepare(), and the bad_page()
-// reports for frees the kernel would refuse (spec §9 #25). A refused free leaves the
+// reports for frees the kernel would refuse (free_page_is_bad()). A refused free leaves the
 // machine exactly as it was: the page is neither freed nor reused.
 #include <fmt/format.h>
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // GFP masks: bits, composites, gfp_zone(), gfp_migratetype(), gfp_zonelist(), and
-// printing/parsing in the kernel's own spelling (spec §1). Everything is generated
+// printing/parsing in the kernel's own spelling (include/linux/gfp_types.h, gfp.h).
+// Everything is generated
 // from gfp.def.
 #pragma once
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // MIGRATE_HIGHATOMIC: reserving pageblocks for high-order atomic allocations and giving
-// them back under pressure (spec §4.8, K612 semantics).
+// them back under pressure (reserve_highatomic_pageblock() and
+// unreserve_highatomic_pageblock() of Linux 6.12).
 #include "alloc/machine.h"
 #include "alloc/page_alloc_internal.h"
 
@@ -41,7 +42,7 @@ bool Machine::unreserve_highatomic_pageblock(const AllocContext& ac, bool force)
       Pfn page = list_first(z.free_area[order].free_list[MIGRATE_HIGHATOMIC]);
       if (page == kNoPfn) continue;
       unsigned mt = get_pageblock_migratetype(page);
-      // K612: only subtract while the block is still highatomic, never below zero.
+      // Only subtract while the block is still highatomic, never below zero.
       if (mt == MIGRATE_HIGHATOMIC) {
         uint64_t size = std::max<uint64_t>(pb, uint64_t{1} << order);
         size = std::min(size, z.nr_reserved_highatomic);

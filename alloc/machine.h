@@ -83,7 +83,7 @@ class Machine {
   // ---- entry points (page_alloc.cc) ----
   AllocResult alloc_pages(const AllocRequest& req);         // __alloc_pages_noprof
   AllocResult alloc_frozen_pages(const AllocRequest& req);  // __alloc_frozen_pages_noprof
-  // __alloc_frozen_pages_context_noprof: the seed thread's context entry point.
+  // __alloc_frozen_pages_context_noprof: AFLAGS's context entry point.
   AllocResult alloc_pages_context(const AllocRequest& req, const AllocFlags* aflags);
   BulkResult alloc_pages_bulk(const AllocRequest& req, int nr_pages);
   FreeResult free_pages(Pfn pfn, unsigned order, unsigned cpu = 0);
@@ -146,7 +146,7 @@ class Machine {
   bool pageblock_unmapped(Pfn pfn) const {
     return pageblock_[(pfn - base_pfn_) >> config_.pageblock_order] & PB_unmapped;
   }
-  // The free list a block in this pageblock belongs on (spec §7.2).
+  // The free list a block in this pageblock belongs on (its freetype index, UNMAP).
   unsigned pageblock_freetype_idx(Pfn pfn) const;
   bool pcp_allowed_order(unsigned order) const {
     return order <= PAGE_ALLOC_COSTLY_ORDER || order == config_.pageblock_order;

@@ -47,7 +47,8 @@ struct Page {
 };
 static_assert(sizeof(Page) == 16, "metadata budget is 16 bytes per page");
 
-// Pageblock bits: K612 keeps ISOLATE as a migratetype value (spec §4.1).
+// Pageblock bits: Linux 6.12 keeps ISOLATE as a migratetype value (PB_migrate bits,
+// include/linux/pageblock-flags.h).
 enum PageblockBits : uint8_t {
   PB_migrate_mask = 0x7,
   PB_unmapped = 1 << 3,  // FREETYPE_UNMAPPED: the whole block is out of the direct map

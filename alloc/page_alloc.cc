@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Entry points and the allocation paths (spec §1.6-1.7, §3.5): request validation,
+// Entry points and the allocation paths (__alloc_pages_noprof(), get_page_from_freelist()
+// in mm/page_alloc.c): request validation,
 // prepare_alloc_pages, get_page_from_freelist, rmqueue, prep_new_page, and
 // alloc_pages_bulk. The slow path lives in slowpath.cc, frees in free.cc.
 #include <cstring>
@@ -193,7 +194,7 @@ retry:
     if (page != kNoPfn) {
       prep_new_page(page, order, gfp, alloc_flags, ac.frozen);
       if (ac.migratetype == MIGRATE_MOVABLE) pg(page).flags |= PG_movable_alloc;
-      // K612 reserves after the allocation succeeded.
+      // Linux 6.12 reserves here, after the allocation succeeded.
       if (alloc_flags & ALLOC_HIGHATOMIC) reserve_highatomic_pageblock(page, order, z);
       if (out) {
         out->zone = z.id;
@@ -310,7 +311,7 @@ AllocResult Machine::alloc_frozen_pages(const AllocRequest& req) {
 }
 
 AllocResult Machine::alloc_pages_context(const AllocRequest& req, const AllocFlags* aflags) {
-  // Snapshot to prevent external changes (seed thread); a NULL struct means none.
+  // Snapshot to prevent external changes (AFLAGS); a NULL struct means none.
   AllocFlags snapshot = aflags ? *aflags : AllocFlags{};
   return alloc_common(req, &snapshot, true);
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Per-cpu pagesets (spec §5): sizing, refill from the buddy lists, freeing to a pcp
+// Per-cpu pagesets (struct per_cpu_pages; zone_batchsize(), zone_highsize(),
+// rmqueue_pcplist(), free_unref_page(), nr_pcp_high() in mm/page_alloc.c): sizing,
+// refill from the buddy lists, freeing to a pcp
 // list, high/low auto-tuning and draining. The caller names the CPU; the model's
 // trylocks always succeed.
 #include <bit>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// struct per_cpu_pages (spec §5): one per (zone, CPU).
+// struct per_cpu_pages (include/linux/mmzone.h): one per (zone, CPU).
 //
 // Lists: pindex(mt, o) = 3*o + mt for o <= PAGE_ALLOC_COSTLY_ORDER; the THP order
 // (HPAGE_PMD_ORDER, = pageblock_order in this model) has 12 (UNMOVABLE and

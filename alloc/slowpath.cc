@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// __alloc_pages_slowpath() as a deterministic model (spec §1.6). Reclaim, compaction
+// __alloc_pages_slowpath() (mm/page_alloc.c) as a deterministic model. Reclaim, compaction
 // and the OOM killer are hooks the embedding test supplies; everything the page
 // allocator itself does between them (reserve escalation, highatomic unreserve, drains,
 // retry accounting, __GFP_NOFAIL fallbacks) is modelled. Where the kernel would retry

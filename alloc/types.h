@@ -2,8 +2,8 @@
 // Basic vocabulary of the model: PFNs, zone types, migratetypes, freetypes.
 //
 // Everything here is a plain value. Numbers follow the kernel (x86_64, 4 KiB pages,
-// CONFIG_CMA=y, CONFIG_MEMORY_ISOLATION=y, CONFIG_ZONE_DMA/DMA32=y), see
-// shared/spec/page-allocator.md §0 and §4.1.
+// CONFIG_CMA=y, CONFIG_MEMORY_ISOLATION=y, CONFIG_ZONE_DMA/DMA32=y): enum migratetype
+// and enum zone_type in include/linux/mmzone.h of Linux 6.12.
 #pragma once
 
 #include <algorithm>
@@ -51,7 +51,7 @@ const char* migratetype_name(unsigned mt);  // kernel's migratetype_names[]
 
 inline constexpr bool migratetype_is_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
 
-// Free lists are indexed by freetype index (spec §7.2): 0..5 are the migratetypes,
+// Free lists are indexed by freetype index (UNMAP RFC 10/19): 0..5 are the migratetypes,
 // 6 is UNMOVABLE + FREETYPE_UNMAPPED. No other unmapped combination has a list.
 inline constexpr unsigned FREETYPE_UNMAPPED_IDX = MIGRATE_TYPES;
 inline constexpr unsigned NR_FREETYPE_IDXS = MIGRATE_TYPES + 1;

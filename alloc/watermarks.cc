@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Watermarks, lowmem_reserve and the watermark predicates (spec §3.2-3.4), plus the
+// Watermarks, lowmem_reserve and the watermark predicates (__setup_per_zone_wmarks(),
+// setup_per_zone_lowmem_reserve(), __zone_watermark_ok() in mm/page_alloc.c), plus the
 // sysctls that recompute them.
 #include "alloc/machine.h"
 
@@ -109,7 +110,9 @@ void Machine::calculate_totalreserve_pages() {
 int64_t Machine::zone_watermark_unusable_free(const Zone& z, unsigned order,
                                               unsigned alloc_flags) const {
   int64_t unusable = (int64_t{1} << order) - 1;
-  // Highatomic pages are reserved for the reserve users (K612+ counts the free ones).
+  // Highatomic pages are reserved for the reserve users: the free ones, counted by
+  // nr_free_highatomic since "mm/page_alloc: keep track of free highatomic" (Linux
+  // 6.12; before, nr_reserved_highatomic held back whole reserved blocks).
   if (!(alloc_flags & ALLOC_RESERVES)) unusable += static_cast<int64_t>(z.nr_free_highatomic);
   if (!(alloc_flags & ALLOC_CMA)) unusable += z.nr_free_cma_pages;
   return unusable;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// struct zone: spans, counters, watermarks, lowmem_reserve, free areas (spec §3.1).
+// struct zone (include/linux/mmzone.h): spans, counters, watermarks, lowmem_reserve,
+// free areas.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Zonelists (spec §3.5-3.6, §8.2-8.4): FALLBACK lists by NUMA distance with the
+// Zonelists (build_zonelists() and its helpers in mm/page_alloc.c; PRIV v4 patches 03
+// and 04 for private nodes): FALLBACK lists by NUMA distance with the
 // kernel's tie-breaking, NOFALLBACK lists for __GFP_THISNODE, private-node rules, and
 // the per-zone placement gate.
 #include "alloc/zonelist.h"
@@ -87,7 +88,7 @@ void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
     uint8_t* order = out->order[local];
     int len = 0;
     Nodemask used;
-    // PRIV §8.3: a private node's FALLBACK list starts with itself (find_next_best_node
+    // PRIV v4 04/27: a private node's FALLBACK list starts with itself (find_next_best_node
     // only walks N_MEMORY), then continues with the N_MEMORY nodes by distance.
     if (t.has(local, N_MEMORY_PRIVATE)) {
       used.set(local);

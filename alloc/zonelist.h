@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Zonelists as a function of the NUMA topology a boot sees (spec §3.6, §8.3): which
+// Zonelists as a function of the NUMA topology a boot sees (build_zonelists(); PRIV v4
+// 04/27 for private nodes): which
 // nodes have memory, private memory or CPUs, which zones each node populates, and the
 // node distances. The Machine builds its lists with build_all_zonelists() below; the
 // zonelist fuzzer calls it directly, without the cost of booting a Machine.

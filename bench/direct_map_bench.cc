@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The cost of unmapped allocations: a mixed workload of mapped and unmapped requests
-// with pageblock-granular tracking (the allocator's unmapped freetype, UNMAP §7)
+// with pageblock-granular tracking (the allocator's unmapped freetype, UNMAP)
 // against naive per-allocation flipping (unmap each allocation's own pages and flush,
 // map them back and flush at free). Counters: direct-map splits and TLB flushes per
 // 1,000 unmapped allocations, for each boot mapping size.

@@ -177,7 +177,7 @@ StepResult Runner::do_alloc(const Op& op) {
                               : m.alloc_pages(req);
   const bool frozen = ctx || op.frozen;
   if (hook_finding_) return found(hook_finding_);
-  // The spec's view of the request, asked once for every judgement below.
+  // The oracles' view of the request, asked once for every judgement below.
   const std::optional<Eligibility> e = eligibility(m, req, ctx);
   if (options_.shadow) {
     if (!e && r.status != AllocStatus::Error)

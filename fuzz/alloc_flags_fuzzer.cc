@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Target `alloc_flags`: random gfp masks and struct alloc_flags contexts on a fixed
 // machine (two nodes, the second private; a CMA block). The runner checks the
-// slow-path translation against the spec and sanitize_alloc_flags()'s own properties
+// slow-path translation against the oracle's and sanitize_alloc_flags()'s own properties
 // (idempotent, no internal bit survives, REJECT fields refused) on every alloc, the
-// context entry point's accept/refuse decision against the spec, and every allocation
+// context entry point's accept/refuse decision against eligibility(), and every allocation
 // the entry point hands out. The decoded input is a two-op trace: the request through
 // the context entry point, then the same request through alloc_pages.
 #include <fuzzer/FuzzedDataProvider.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What a request may receive, from the spec rather than from alloc/'s code paths.
+// What a request may receive, from the kernel's rules rather than from alloc/'s code paths.
 // Only gfp_zone()/gfp_migratetype() (table-tested elsewhere), the flag constants, the
 // machine's read-only views (zonelists, node states, zones, config) and
 // sanitize_alloc_flags() are shared with alloc/; the rest is written out again here.
@@ -17,7 +17,7 @@ namespace buddycheck {
 
 namespace {
 
-// current_gfp_context() (spec §1.3): the task's memalloc scopes narrow the mask.
+// current_gfp_context() (include/linux/sched/mm.h): the task's memalloc scopes narrow the mask.
 gfp_t scoped_gfp(gfp_t gfp, const TaskContext& t) {
   if (t.pf_memalloc_noio) gfp &= ~(__GFP_IO | __GFP_FS);
   else if (t.pf_memalloc_nofs) gfp &= ~__GFP_FS;
@@ -25,13 +25,13 @@ gfp_t scoped_gfp(gfp_t gfp, const TaskContext& t) {
   return gfp;
 }
 
-// gfp_to_alloc_flags_cma() (spec §1.6 step 3).
+// gfp_to_alloc_flags_cma().
 unsigned cma_flag(gfp_t gfp, bool mobility_grouping) {
   auto mt = gfp_migratetype(gfp, mobility_grouping);
   return (mt && *mt == MIGRATE_MOVABLE) ? ALLOC_CMA : 0;
 }
 
-// Spec §3.4 step 2: the discounts a reserve user gets off the mark, in this order.
+// __zone_watermark_ok() step 2: the discounts a reserve user gets off the mark, in this order.
 int64_t discounted_min(int64_t min, unsigned flags) {
   if (!(flags & ALLOC_RESERVES)) return min;
   if (flags & ALLOC_MIN_RESERVE) {
@@ -65,7 +65,7 @@ std::string request_string(const AllocRequest& req, const AllocFlags* ctx) {
 }
 
 unsigned spec_reserve_flags(gfp_t gfp, const TaskContext& task) {
-  // __gfp_pfmemalloc_flags() (spec §1.6 "Reserve escalation"). The kernel's
+  // __gfp_pfmemalloc_flags(): reserve escalation. The kernel's
   // in_interrupt() includes serving a softirq, so "not in interrupt" is in_task().
   if (gfp & __GFP_NOMEMALLOC) return 0;
   if (gfp & __GFP_MEMALLOC) return ALLOC_NO_WATERMARKS;
@@ -79,7 +79,7 @@ unsigned spec_reserve_flags(gfp_t gfp, const TaskContext& task) {
 
 unsigned spec_slow_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                                bool mobility_grouping) {
-  // gfp_to_alloc_flags() (spec §1.6 "Slow path").
+  // gfp_to_alloc_flags().
   unsigned f = ALLOC_WMARK_MIN | ALLOC_CPUSET;
   if (gfp & __GFP_HIGH) f |= ALLOC_MIN_RESERVE;
   if (gfp & __GFP_KSWAPD_RECLAIM) f |= ALLOC_KSWAPD;
@@ -115,7 +115,7 @@ WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned or
                                     int64_t free_pages, int64_t free_highatomic, int64_t free_cma,
                                     bool check_lists) {
   WatermarkCheck w;
-  // Step 1: what the request may not count (K612+: the free highatomic pages).
+  // Step 1: what the request may not count (since Linux 6.12: the free highatomic pages).
   int64_t unusable = (int64_t{1} << order) - 1;
   if (!(alloc_flags & ALLOC_RESERVES)) unusable += free_highatomic;
   if (!(alloc_flags & ALLOC_CMA)) unusable += free_cma;
@@ -131,7 +131,7 @@ WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned or
     return w;
   }
   // Step 5: a free block of at least this order on a list the request may use.
-  // ISOLATE never qualifies; the unmapped freetype is not in the spec's predicate.
+  // ISOLATE never qualifies; the unmapped freetype is not in the kernel's predicate.
   for (unsigned k = order; k <= m.config().max_page_order; k++) {
     const FreeArea& area = z.free_area[k];
     for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++)
@@ -160,7 +160,8 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   const Config& c = m.config();
   const TaskContext& task = req.task;
 
-  // Spec §1.7: what the kernel WARNs or BUGs about before it allocates.
+  // What the kernel WARNs or BUGs about before it allocates (__alloc_pages_noprof(),
+  // gfp_zone(), gfp_migratetype(), __alloc_pages_slowpath()).
   if (req.gfp & ~__GFP_BITS_MASK)
     return invalid(
         [&] { return fmt::format("gfp {:#x} has bits outside __GFP_BITS_MASK", req.gfp); });
@@ -209,7 +210,7 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   // UNMAP v4 ALLOC_NOBLOCK: a flip needs a TLB shootdown IPI.
   e.can_block = (gfp & __GFP_DIRECT_RECLAIM) && !task.in_interrupt;
 
-  // Spec §1.6: the slow path, its reserve escalation and the __GFP_NOFAIL fallbacks.
+  // __alloc_pages_slowpath(): its flags, reserve escalation and __GFP_NOFAIL fallbacks.
   e.slow_flags = spec_slow_alloc_flags(gfp, req.order, task, c.mobility_grouping);
   const unsigned reserve = spec_reserve_flags(gfp, task);
   const bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
@@ -232,7 +233,7 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
   e.nodemask_may_be_ignored = reserve != 0 || !(e.slow_flags & ALLOC_CPUSET);
   e.cpuset_may_be_ignored = e.nodemask_may_be_ignored || (nofail && can_direct_reclaim);
 
-  // Zones: spec §3.5 iteration filters over the §3.6 zonelist, §8.2 private gate.
+  // Zones: get_page_from_freelist()'s filters over the zonelist, PRIV's private gate.
   // `zones` is what the slow path's first attempt may use (original nodemask, slow
   // flags, the slow path's gfp without the fast path's forced __GFP_HARDWALL).
   const Nodemask* nodemask = req.nodemask ? &*req.nodemask : nullptr;
@@ -251,7 +252,7 @@ std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req
       e.zones_relaxed.add_position(i);
   }
 
-  // Free lists for the slow path's first attempt (spec §4.5, §4.6, §7.3).
+  // Free lists for the slow path's first attempt (fallbacks[], __rmqueue(), UNMAP).
   if (e.unmapped) {
     e.list_ok[FREETYPE_UNMAPPED_IDX] = true;
   } else {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What a request may receive, written from the spec (§1.3-1.7, §3.5-3.6, §7.3, §8.2-8.4)
+// What a request may receive, written from the kernel's rules (gfp_zone(),
+// current_gfp_context(), the slow path's alloc_flags, get_page_from_freelist()'s zone
+// walk over build_zonelists()'s lists, cpuset_node_allowed(), __zone_watermark_ok(),
+// __rmqueue()'s fallbacks; PRIV and UNMAP for private nodes and unmapped pages)
 // independently of alloc/'s code paths: the shadow judges successful allocations with
-// it (§9 17-24) and the liveness judgement uses it for failures. Only gfp_zone()'s
+// it and the liveness judgement uses it for failures. The spec_ prefix marks the
+// oracles' own statement of a kernel rule (docs/glossary.md). Only gfp_zone()'s
 // table and the gfp/alloc_flags constants are shared with alloc/ (the table has its
 // own property test against the kernel's values).
 #pragma once
@@ -106,16 +110,16 @@ struct Eligibility {
 std::optional<Eligibility> eligibility(const Machine& m, const AllocRequest& req,
                                        const AllocFlags* ctx, std::string* why = nullptr);
 
-// The spec's slow-path alloc_flags (§1.6), written out again for the oracles.
+// The slow path's alloc_flags (gfp_to_alloc_flags()), written out again for the oracles.
 unsigned spec_slow_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                                bool mobility_grouping);
 unsigned spec_reserve_flags(gfp_t gfp, const TaskContext& task);
 
-// cpuset_node_allowed() (spec §3.6) with the root cpuset as the nearest hardwall
+// cpuset_node_allowed() (kernel/cgroup/cpuset.c) with the root cpuset as the nearest hardwall
 // ancestor; true when cpusets are off.
 bool spec_cpuset_node_allowed(int node, gfp_t gfp, const TaskContext& task);
 
-// __zone_watermark_ok() written again from spec §3.4. `free_pages`, `free_highatomic`
+// __zone_watermark_ok() written again (mm/page_alloc.c). `free_pages`, `free_highatomic`
 // and `free_cma` are the counters to judge with (the zone's own, or bounds); with
 // `check_lists` false only the free-count test (steps 1-3) runs.
 struct WatermarkCheck {
@@ -134,7 +138,7 @@ WatermarkCheck spec_watermark_check(const Machine& m, const Zone& z, unsigned or
 // as findings name it.
 std::string request_string(const AllocRequest& req, const AllocFlags* ctx);
 
-// pcp_allowed_order() (spec §5): orders the per-cpu lists cache.
+// pcp_allowed_order(): orders the per-cpu lists cache.
 bool spec_pcp_allowed_order(const Machine& m, unsigned order);
 
 }  // namespace buddycheck

@@ -16,7 +16,7 @@ std::optional<Finding> check_slow_flags(gfp_t gfp, unsigned order, const TaskCon
   if (got == want) return std::nullopt;
   return cold([&]() -> std::optional<Finding> {
     return check_finding(Check::FlagsSlowPath,
-                         fmt::format("gfp_to_alloc_flags({}, order {}) disagrees with the spec",
+                         fmt::format("gfp_to_alloc_flags({}, order {}) disagrees with the oracle",
                                      gfp_to_string(gfp), order),
                          alloc_flags_to_string(want), alloc_flags_to_string(got));
   });

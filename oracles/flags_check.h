@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Cross-checks of the alloc_flags machinery: the slow-path translation against the
-// spec's, and sanitize_alloc_flags()'s own properties (alloc_flags fuzzer, properties).
+// oracle's, and sanitize_alloc_flags()'s own properties (alloc_flags fuzzer, properties).
 #pragma once
 
 #include <optional>

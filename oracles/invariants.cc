@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The invariant table, the full and incremental checks, and the per-zone counter
-// checks (spec §9 #11-16 and the per-cpu, highatomic and CMA counters).
+// checks (free counts, highatomic, CMA, per-cpu pagesets, watermarks).
 //
 // Full check: one walk over the memmap block by block (invariants_blocks.cc), then
 // every free list and pcp list once (invariants_lists.cc), the zone counters and the

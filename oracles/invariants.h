@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Named invariants (invariants.def; spec §9) over a Machine's whole state, checked in
+// Named invariants (invariants.def) over a Machine's whole state, checked in
 // full or incrementally around what an op touched. Both checks report the first
 // violation in a fixed order, so they agree on a clean machine and on any corruption
 // inside the touched neighbourhood.

@@ -94,11 +94,11 @@ inline void check_tails(Checker& c, int zid, Pfn head, uint64_t size) {
   }
 }
 
-// May free blocks at (a, b) of `order` merge (spec §4.3)? Below pageblock_order they
+// May free blocks at (a, b) of `order` merge (__free_one_page())? Below pageblock_order they
 // share a pageblock and always may.
 bool mergeable_buddies(const Machine& m, const Zone& z, Pfn a, Pfn b, unsigned order) {
   if (order < m.pageblock_order()) return true;
-  // K612 unreserve_highatomic_pageblock() moves a whole free buddy of order >=
+  // unreserve_highatomic_pageblock() (Linux 6.12) moves a whole free buddy of order >=
   // pageblock_order to another type without re-merging it with its buddy; once a zone
   // has done that, unmerged equal-type neighbours at these orders are legitimate.
   if (z.events.highatomic_unreserve) return false;

@@ -18,7 +18,7 @@
 // slow path's first attempt walks: the request's zonelist, zone index <= gfp_zone(),
 // the caller's nodemask, the private-node gate, and with ALLOC_CPUSET in the slow
 // flags cpuset_node_allowed() for the slow path's gfp) both
-//   (a) passes __zone_watermark_ok() of spec §3.4 (all five steps) with the boosted
+//   (a) passes __zone_watermark_ok() (spec_watermark_check(), all five steps) with the boosted
 //       mark watermark[WMARK_MIN] + watermark_boost, the slow path's alloc_flags
 //       (gfp_to_alloc_flags()), the zone's NR_FREE_PAGES, nr_free_highatomic and
 //       NR_FREE_CMA_PAGES, and lowmem_reserve[gfp_zone()], and

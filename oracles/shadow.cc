@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The shadow oracle (shadow.h): per-allocation judgement against eligibility(), the
-// __GFP_ZERO check, and painting. Every rule cites the spec item it enforces.
+// __GFP_ZERO check, and painting. Every rule names its check ID (checks.def cites the
+// kernel function it comes from).
 #include "oracles/shadow.h"
 
 #include <algorithm>
@@ -50,7 +51,7 @@ Pfn dm_differs(const Machine& m, Pfn pfn, uint64_t n, bool present) {
   return kNoPfn;
 }
 
-// Spec §9 #17-24 for a successful allocation. The zone is taken from the spans; the
+// The SHADOW-* checks of a successful allocation. The zone is taken from the spans; the
 // result's own zone field must agree.
 std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const AllocFlags* ctx,
                              const AllocResult& r, const PreState& pre, const Eligibility& e) {
@@ -130,7 +131,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
                            "no MIGRATE_CMA pageblock", "CMA pageblock", {b}, zid);
     });
   // #20 private nodes: __GFP_PRIVATE/managed_node, and only through the zonelist
-  // (§8.4: a private node outside the preferred node's zonelist is never reached).
+  // (PRIV v4 04/27: a private node outside the preferred node's zonelist is never reached).
   if (m.node(z.node).has(N_MEMORY_PRIVATE)) {
     if (!e.private_ok)
       return cold([&, pfn, zid]() -> std::optional<Finding> {
@@ -187,7 +188,7 @@ std::optional<Finding> judge(const Machine& m, const AllocRequest& req, const Al
       });
   }
   // #23 highatomic reserve. Highatomic pages freed to a pcp list sit on the MOVABLE
-  // list (spec §4.8, §5), and a reserve retypes a block whose pages may already be on
+  // list (free_unref_page()), and a reserve retypes a block whose pages may already be on
   // pcp lists: pages served from pcp lists are exempt.
   if (Pfn b = block_of_type(m, pfn, n, MIGRATE_HIGHATOMIC); b != kNoPfn) {
     const bool may = e.permissive_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM | ALLOC_NON_BLOCK);
@@ -335,7 +336,7 @@ std::optional<Finding> Shadow::judge_validity(const AllocRequest& req, const All
       return check_finding(Check::ShadowRefused,
                            fmt::format("valid request {} refused as bad input: {}",
                                        request_string(req, ctx), r.detail),
-                           "accepted (spec §1.7 finds nothing wrong)",
+                           "accepted (eligibility() finds nothing wrong)",
                            fmt::format("error {}: {}", alloc_error_name(r.error), r.detail), {},
                            -1);
     });

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The shadow oracle: a record of every allocation (id, PFN, order, request) that
-// judges each result against what the request allowed (spec §9 17-25), paints every
+// judges each result against what the request allowed (eligibility()), paints every
 // mapped allocation's memory with its id and verifies the paint at free (an overlap or
 // a stray write shows up as a wrong colour), and checks __GFP_ZERO pages read zero.
 // Free and unmapped pages stay ASan-poisoned by the allocator's KASAN hooks, so any
@@ -63,7 +63,7 @@ class Shadow {
   std::optional<Finding> on_alloc(Machine& m, uint32_t id, const AllocRequest& req,
                                   const AllocFlags* ctx, bool frozen, const AllocResult& r,
                                   const PreState& pre, const std::optional<Eligibility>& e);
-  // The machine's accept/refuse decision against the spec's (eligibility()):
+  // The machine's accept/refuse decision against eligibility()'s:
   // SHADOW-REFUSED for a valid request answered with AllocStatus::Error,
   // SHADOW-ACCEPTED-INVALID for an invalid one that was not.
   std::optional<Finding> judge_validity(const Machine& m, const AllocRequest& req,

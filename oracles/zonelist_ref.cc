@@ -12,7 +12,7 @@ namespace buddycheck {
 
 namespace {
 
-// What the spec's build looks at, per node, gathered without alloc/zonelist.cc.
+// What build_zonelists() looks at, per node, gathered without alloc/zonelist.cc.
 struct Facts {
   const Config* config = nullptr;  // node distances
   int nr_nodes = 0;
@@ -96,7 +96,7 @@ FallbackOrders spec_fallback_orders(const Facts& f) {
     bool used[kMaxNodes] = {};
     uint8_t* order = orders.node[l];
     int& len = orders.len[l];
-    // PRIV §8.3: a private node with memory comes first in its own list.
+    // PRIV v4 04/27: a private node with memory comes first in its own list.
     if (f.priv[l] && f.memory[l]) {
       used[l] = true;
       order[len++] = static_cast<uint8_t>(l);
@@ -147,7 +147,7 @@ std::optional<Finding> check_against_spec(const Facts& f, GotFn got) {
       const std::span<const Zoneref> have = got(n, k);
       if (std::ranges::equal(want.view(), have)) continue;
       return check_finding(Check::ZonelistOrder,
-                           fmt::format("node {} {} zonelist differs from the spec", n,
+                           fmt::format("node {} {} zonelist differs from the reference build", n,
                                        k == ZONELIST_FALLBACK ? "FALLBACK" : "NOFALLBACK"),
                            zl_str(want.view()), zl_str(have));
     }

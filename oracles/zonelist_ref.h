@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A brute-force transcription of spec §3.6 and §8.3 (build_zonelists,
-// find_next_best_node, build_zonerefs_node and the private-node rules), kept apart
+// A brute-force build of the zonelists from the kernel's rules (build_zonelists(),
+// find_next_best_node(), build_zonerefs_node() in mm/page_alloc.c, and PRIV v4 04/27's
+// private-node rules), kept apart
 // from alloc/zonelist.cc so the two can be compared (zonelist fuzzer, properties).
 // The reference reads plain facts (present pages, private flags, CPUs, distances) from
 // a Machine's zones or straight from a Config, never alloc's numa_topology().

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// alloc_flags (spec §1.6, §2, §8.5): the slow path's gfp_to_alloc_flags(), reserve
-// escalation (__gfp_pfmemalloc_flags), current_gfp_context(), the proposed exported
-// struct alloc_flags with sanitize_alloc_flags(), and the printers/parsers. Values are
-// worked out by hand from mm/page_alloc.c of Linux 6.12 and the field table in
-// alloc/alloc_flags.def (the table is restated here so a change to it is noticed).
+// alloc_flags (ALLOC_* of mm/internal.h; AFLAGS's struct): the slow path's gfp_to_alloc_flags(),
+// reserve escalation (__gfp_pfmemalloc_flags), current_gfp_context(), the proposed exported struct
+// alloc_flags with sanitize_alloc_flags(), and the printers/parsers. Values are worked out by hand
+// from mm/page_alloc.c of Linux 6.12 and the field table in alloc/alloc_flags.def (the table is
+// restated here so a change to it is noticed).
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Bad input (spec §1.7, §9 #25, alloc/request.h, alloc/config.h): every AllocError a
+// Bad input (the kernel's WARN/VM_BUG cases, free_page_is_bad(), alloc/request.h,
+// alloc/config.h): every AllocError a
 // request can get, every FreeError a free can get, and impossible Configs. A refused
 // request or free must leave the machine exactly as it was (generation, buddyinfo,
 // zoneinfo, pagetypeinfo), a refused free must come with a bad_page()-style report, and

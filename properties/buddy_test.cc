@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The buddy free lists (spec §4.2-4.4): merging on free (__free_one_page), its stops at
+// The buddy free lists: merging on free (__free_one_page), its stops at
 // pageblock boundaries between non-mergeable types, the type fix-up when mergeable types
 // merge, splitting on allocation (expand), tail placement (buddy_merge_likely), and the
 // boot layout around holes and reserved pages. Every case uses a tiny zone

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Unmapped allocations (UNMAP, spec §7): flipping pageblocks between the mapped and
+// Unmapped allocations (UNMAP): flipping pageblocks between the mapped and
 // unmapped freetypes, the direct-map model, merging across the flag, and every refusal.
 //
 // Machine for the diagrams: one NORMAL zone of 64 pages, MAX_PAGE_ORDER 4 (16-page

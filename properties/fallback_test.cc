@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Falling back to other migratetypes (spec §3.7, §4.5, §4.6, §4.10): claiming a whole
+// Falling back to other migratetypes (__rmqueue(), try_to_steal_block(),
+// boost_watermark()): claiming a whole
 // pageblock versus stealing one block, the half-free threshold, ALLOC_NOFRAGMENT,
 // watermark boosting on partial claims, the CMA balancing rule, and mobility grouping
 // off. Zones are tiny (pageblock_order 2: four pages per block, so "half" is two pages)

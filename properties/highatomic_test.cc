@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// MIGRATE_HIGHATOMIC (spec §4.8, K612 semantics): reserving pageblocks after a
+// MIGRATE_HIGHATOMIC (reserve_highatomic_pageblock(), unreserve_highatomic_pageblock()
+// of Linux 6.12): reserving pageblocks after a
 // high-order GFP_ATOMIC allocation made in the slow path (ALLOC_HIGHATOMIC), the ~1%
 // limit ALIGN_UP(managed/100, pageblock_nr_pages), no reserve on small zones, who may use
 // reserved pages, unreserving them from the slow path (after a reclaim round: non-force,

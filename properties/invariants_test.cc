@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The structural invariants (oracles/invariants.def, spec §9): every rule fires on a
+// The structural invariants (oracles/invariants.def): every rule fires on a
 // machine corrupted on purpose, with exactly its own ID, in the full check and -- when
 // the corruption sits at touched PFNs -- in the incremental check; and a clean machine
 // driven through many random operations passes both checks after every operation

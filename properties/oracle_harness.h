@@ -148,7 +148,7 @@ class Harness {
     const uint32_t id = live_[live_index];
     const AllocRecord& rec = shadow_.record(id);
     last_op_ = fmt::format("free id={} pfn={:#x} order={}", id, rec.pfn, rec.order);
-    if (rec.dm_changed) {  // the owner restores the direct map before freeing (§7.4)
+    if (rec.dm_changed) {  // the owner restores the direct map before freeing (UNMAP)
       m_->owner_set_direct_map(rec.pfn, rec.order, !rec.unmapped);
       shadow_.on_dm_set(id, !rec.unmapped);
     }
@@ -338,7 +338,7 @@ inline AllocRequest random_request(Rng& rng, const Machine& m, std::optional<All
     if (rng.chance(50)) f.set(CTX_unmapped);
     if (rng.chance(30)) f.set(CTX_managed_node);
     if (rng.chance(30)) f.set(CTX_cma);
-    // Unmapped allocations must be unmovable, blocking and not zeroed (§7.3).
+    // Unmapped allocations must be unmovable, blocking and not zeroed (UNMAP v4).
     if (f.has(CTX_unmapped)) {
       req.gfp = (req.gfp & ~(__GFP_MOVABLE | __GFP_RECLAIMABLE | __GFP_ZERO | __GFP_HIGHMEM)) |
                 __GFP_DIRECT_RECLAIM;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Per-cpu pagesets (spec §5): zone_batchsize(), high_min/high_max from
+// Per-cpu pagesets: zone_batchsize(), high_min/high_max from
 // zone_highsize(), refilling an empty list (nr_pcp_alloc, alloc_factor growth),
 // freeing to a list and draining past high (nr_pcp_high, nr_pcp_free, free_high),
 // drains of one CPU versus all, per-CPU separation, and the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of the buddy free lists (spec §4.2-4.4, §4.7, §9 #4, #7-9) on every named
+// Properties of the buddy free lists (__free_one_page(), expand(), freelist hygiene) on every named
 // machine, in random states reached by random ops: freeing restores what allocating
 // took, merging is maximal, and every free block sits on its pageblock's list.
 #include <fmt/format.h>
@@ -182,7 +182,8 @@ void hygiene_1(const Config& cfg) {
 
 // props-buddy-cma-1: Expect the pageblocks of the configured CMA areas to stay
 // MIGRATE_CMA, and no other pageblock to become CMA, whatever ops run: merging,
-// claiming and highatomic reservation never retype CMA (spec §9 #9, #14).
+// claiming and highatomic reservation never retype CMA (fallbacks[] has no CMA;
+// migratetype_is_mergeable()).
 void cma_1(const Config& cfg) {
   Runner r(cfg, quiet_options());
   in_rounds(r, 50, true, [](Runner& r) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of the allocation paths (spec §1.6 fast path, §3.7, §4.5-4.8): the fast
+// Properties of the allocation paths (prepare_alloc_pages(), alloc_flags_nofragment(),
+// __rmqueue(), reserve_highatomic_pageblock()): the fast
 // path's alloc_flags against the slow path's, fragmentation avoidance and the
 // highatomic reserve's limit, on every named machine in random states.
 //
@@ -97,7 +98,7 @@ rc::Gen<Op> gen_atomic_op(const GenContext& g) {
 
 // props-highatomic-limit-1: Expect nr_reserved_highatomic never to exceed
 // ALIGN_UP(managed / 100, pageblock_nr) plus one MAX_PAGE_ORDER block's overshoot
-// (K612 reserves every pageblock of a large allocation at once), to stay a multiple of
+// (Linux 6.12 reserves every pageblock of a large allocation at once), to stay a multiple of
 // pageblock_nr, and to stay 0 in zones where 1% is less than a pageblock.
 void highatomic_1(const Config& cfg) {
   Runner r(cfg, quiet_options());

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of GFP masks (spec §1.3-1.5) and of the gfp -> alloc_flags translations
-// (spec §1.6), over every mask RapidCheck can draw: kernel composites with modifiers,
-// random known bits and raw 32-bit words. Expected values are written from the spec's
-// tables, not from alloc/.
+// Properties of GFP masks (gfp_zone(), gfp_migratetype(), gfp_zonelist()) and of the
+// gfp -> alloc_flags translations (gfp_to_alloc_flags() and friends), over every mask
+// RapidCheck can draw: kernel composites with modifiers, random known bits and raw
+// 32-bit words. Expected values are written from the kernel's tables, not from alloc/.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 namespace buddycheck::props {
 namespace {
 
-// GFP_ZONE_TABLE / GFP_ZONE_BAD (spec §1.3), indexed by gfp & 0xf; -1 marks BAD.
+// GFP_ZONE_TABLE / GFP_ZONE_BAD (include/linux/gfp.h), indexed by gfp & 0xf; -1 marks BAD.
 constexpr int kZoneOf[16] = {ZONE_NORMAL, ZONE_DMA, ZONE_NORMAL,  -1, ZONE_DMA32, -1, -1, -1,
                              ZONE_NORMAL, ZONE_DMA, ZONE_MOVABLE, -1, ZONE_DMA32, -1, -1, -1};
 
@@ -69,7 +69,7 @@ TEST(props_gfp, print_1) {
   });
 }
 
-// props-flags-slow-1: Expect gfp_to_alloc_flags() to equal the spec's slow-path
+// props-flags-slow-1: Expect gfp_to_alloc_flags() to equal the oracle's slow-path
 // translation for every mask, order, task and grouping mode (FLAGS-SLOWPATH).
 TEST(props_flags, slow_1) {
   check(Budget{.runs = 1000}, [] {
@@ -109,7 +109,7 @@ TEST(props_flags, slow_2) {
 }
 
 // props-flags-reserve-1: Expect reserve escalation (__gfp_pfmemalloc_flags) to give
-// nothing, NO_WATERMARKS or OOM, exactly as the spec says, and nothing under
+// nothing, NO_WATERMARKS or OOM, exactly as the oracle says, and nothing under
 // __GFP_NOMEMALLOC.
 TEST(props_flags, reserve_1) {
   check(Budget{.runs = 1000}, [] {

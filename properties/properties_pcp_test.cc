@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of the per-cpu pagesets (spec §5) on every named machine, in random states:
+// Properties of the per-cpu pagesets on every named machine, in random states:
 // draining empties exactly what it names and loses no page.
 #include <fmt/format.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of N_MEMORY_PRIVATE nodes (spec §8): a private node's pages go only to
+// Properties of N_MEMORY_PRIVATE nodes (PRIV v4): a private node's pages go only to
 // callers that opted in (__GFP_PRIVATE or the context's managed_node), whatever the
 // preferred node, nodemask (remapped ones included), cpuset or task.
 #include <fmt/format.h>

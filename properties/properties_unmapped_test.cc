@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of unmapped allocations and the direct map (spec §7): flips work on whole
+// Properties of unmapped allocations and the direct map (UNMAP): flips work on whole
 // pageblocks, unmapped pages are really gone from the direct map, and memory handed
 // back to mapped users is present again.
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of watermarks, lowmem_reserve and the watermark predicate (spec §3.2-3.4)
+// Properties of watermarks, lowmem_reserve and the watermark predicate
 // on every named machine and on random ones, in random states reached by random ops
 // (sysctl writes included).
 #include <fmt/format.h>
@@ -89,7 +89,7 @@ void grow_1(const Config& cfg) {
 }
 
 // props-wmark-predicate-1: Expect Machine::zone_watermark_ok() to agree with the
-// spec's __zone_watermark_ok() (oracles/eligibility.h: unusable free pages, reserve
+// oracles' __zone_watermark_ok() (oracles/eligibility.h: unusable free pages, reserve
 // discounts, lowmem_reserve[highest_zoneidx], the free-list test for order > 0) for
 // every zone of a random state, with marks drawn around the decisive boundary.
 void predicate_1(const Config& cfg) {
@@ -113,9 +113,9 @@ void predicate_1(const Config& cfg) {
       const WatermarkCheck want =
           spec_watermark_check(m, z, order, mark, h, flags, z.nr_free_pages, z.nr_free_highatomic,
                                z.nr_free_cma_pages, true);
-      // Model extension (alloc/watermarks.cc, not in the spec's predicate): a block on
+      // Model extension (alloc/watermarks.cc, not in the kernel's predicate): a block on
       // the unmapped freetype list also satisfies step 5, since a mapped request may
-      // flip it back. Reported to the lead as a spec/model difference.
+      // flip it back (UNMAP).
       bool unmapped_block = false;
       for (unsigned o = order; o <= m.max_order(); o++)
         unmapped_block |= !z.free_area[o].free_list[FREETYPE_UNMAPPED_IDX].empty();
@@ -124,7 +124,7 @@ void predicate_1(const Config& cfg) {
             r, "props-wmark-predicate-1",
             fmt::format(
                 "zone_watermark_ok(node {} {}, order {}, mark {}, highest_zoneidx {}, {}) = {}, "
-                "spec says {} (free {}, usable {}, min {}, reserve {})",
+                "oracle says {} (free {}, usable {}, min {}, reserve {})",
                 z.node, zone_name(z.type), order, mark, h, alloc_flags_to_string(flags), got,
                 want.ok, z.nr_free_pages, want.usable, want.min, want.reserve));
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Properties of zonelists (spec §3.5-3.6, §8.3) and of nodemasks built the way kernel
+// Properties of zonelists (build_zonelists(); PRIV v4 04/27) and of nodemasks built the way kernel
 // code builds them, on every named machine and on random ones.
 #include <algorithm>
 #include <set>
@@ -82,7 +82,7 @@ void cover_1(const Config& cfg) {
 }
 
 // props-zonelist-order-1: Expect every node's zonelists to equal the brute-force build
-// from the spec (oracles/zonelist_ref.h: find_next_best_node's distance, penalty and
+// of oracles/zonelist_ref.h (find_next_best_node's distance, penalty and
 // node_load tie-breaking; ZONELIST-ORDER).
 void order_1(const Config& cfg) {
   Machine m(cfg);
@@ -92,7 +92,7 @@ void order_1(const Config& cfg) {
 
 // props-zonelist-order-2: Expect the lists the zonelist fuzzer checks, built from
 // numa_topology(config) without booting a Machine, to pass ZONELIST-ORDER against the
-// spec read straight from the config, to populate the zones a booted Machine counts
+// reference build read straight from the config, to populate the zones a booted Machine counts
 // present pages in, and to equal that Machine's lists and fallback orders.
 void order_2(const Config& cfg) {
   Machine m(cfg);

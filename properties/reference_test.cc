@@ -209,7 +209,7 @@ TEST(live, fail_respects_placement) {
 }
 
 // live-fail-4: Expect a softirq GFP_USER request in cpuset {0} to be allowed node 1:
-// cpuset_node_allowed() admits everything in_interrupt(), softirqs included (§3.6).
+// cpuset_node_allowed() admits everything in_interrupt(), softirqs included.
 TEST(live, softirq_cpuset) {
   Config c = configs::numa(2, 2048, 6, 4);
   Machine m(c);

@@ -118,7 +118,7 @@ TEST(shadow, private_fires) {
 }
 
 // shadow-private-2: Expect __GFP_PRIVATE from an ordinary preferred node to never reach
-// the private node: it is not in node 0's zonelist (spec §8.4).
+// the private node: it is not in node 0's zonelist (PRIV v4 04/27).
 TEST(shadow, private_zonelist_fires) {
   Config c = configs::numa(2, 2048, 6, 4);
   c.nodes[1].memory_private = true;
@@ -269,8 +269,8 @@ TEST(shadow, accepted_invalid_fires) {
                  "SHADOW-ACCEPTED-INVALID");
 }
 
-// shadow-validity-1: Expect the machine and the spec to agree on every kind of bad
-// input (spec §1.7) and on good inputs near them.
+// shadow-validity-1: Expect the machine and eligibility() to agree on every kind of bad
+// input (the kernel's WARN and VM_BUG cases) and on good inputs near them.
 TEST(shadow, validity_agrees) {
   Config c = configs::numa(2, 2048, 6, 4);
   c.nodes.push_back(NodeConfig{});  // node 2: memoryless
@@ -330,7 +330,7 @@ TEST(shadow, bulk_unmapped_honoured) {
 
 // shadow-validity-3: Expect PF_MEMALLOC_PIN + __GFP_MOVABLE|__GFP_RECLAIMABLE to be
 // accepted by alloc_pages: the scope clears __GFP_MOVABLE before gfp_migratetype()
-// (spec §1.3). (alloc/ once checked the unscoped mask.)
+// (current_gfp_context()). (alloc/ once checked the unscoped mask.)
 TEST(shadow, pin_scoped_migratetype_accepted) {
   Machine m(configs::numa(1, 4096, 6, 4));
   Shadow s(m);
@@ -360,8 +360,8 @@ TEST(shadow, bulk_pin_movable_reclaimable_regression) {
   EXPECT_FALSE(f) << f->summary;
 }
 
-// shadow-eligibility-1: Expect the slow-path flags of the spec's table for the
-// common masks (spec §1.6).
+// shadow-eligibility-1: Expect the slow-path flags gfp_to_alloc_flags() gives the
+// common masks.
 TEST(shadow, slow_flags_table) {
   TaskContext t;
   EXPECT_EQ(spec_slow_alloc_flags(GFP_KERNEL, 0, t, true),
@@ -384,7 +384,7 @@ TEST(shadow, slow_flags_table) {
   EXPECT_EQ(spec_reserve_flags(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOMEMALLOC, victim), 0u);
 }
 
-// ---- clean runs: no finding on an allocator that follows the spec ----
+// ---- clean runs: no finding on an allocator that follows the kernel's rules ----
 
 void clean_run(const Config& c, uint64_t seed, unsigned ops, unsigned alloc_percent = 60) {
   harness::Harness h(c);

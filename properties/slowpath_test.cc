@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// __alloc_pages_slowpath() (spec §1.6-1.7) with the embedding test's hooks for reclaim,
+// __alloc_pages_slowpath() with the embedding test's hooks for reclaim,
 // compaction and the OOM killer: what fails, what succeeds after reclaim, what would
 // retry forever (AllocStatus::Loops), the __GFP_NOFAIL warnings, reserve escalation
 // (__GFP_MEMALLOC, PF_MEMALLOC, OOM victims), and alloc_pages_bulk().

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Watermarks (spec §3.2-3.4): min_free_kbytes, the per-zone min/low/high/promo marks,
+// Watermarks: min_free_kbytes, the per-zone min/low/high/promo marks,
 // lowmem_reserve and totalreserve_pages for several zone layouts, the sysctls that
 // recompute them, and the watermark predicates __zone_watermark_ok() and
 // zone_watermark_fast(). Every number is worked out by hand from the formulas of
@@ -298,7 +298,7 @@ TEST(watermarks, ok_4) {
 }
 
 // watermarks-ok-5: Expect free highatomic pages not to count for a request without reserve
-// flags, but to count for NON_BLOCK/HIGHATOMIC ones (K612 counts nr_free_highatomic).
+// flags, but to count for NON_BLOCK/HIGHATOMIC ones (Linux 6.12 counts nr_free_highatomic).
 // Zone: 512 pages, min 45 low 56; 29 movable order-4 blocks leave 48 free, then an
 // order-1 GFP_ATOMIC (slow path) reserves the pageblock of what it got.
 TEST(watermarks, ok_5) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Zonelists (spec §3.6, §8.3-8.4): the FALLBACK node order that build_zonelists()
+// Zonelists (and PRIV v4 04/27's private nodes): the FALLBACK node order that build_zonelists()
 // gets from repeated find_next_best_node() calls, with its tie breakers (nodes below
 // the local one, nodes with CPUs, node_load[] round robin shared across the build of
 // every node), NOFALLBACK lists, memoryless nodes, and PRIV v4's private nodes with the
@@ -366,7 +366,7 @@ TEST(zonelist, private_4) {
 }
 
 // zonelist-private-5: Expect the context struct's managed_node to open the private node
-// like __GFP_PRIVATE does (seed thread), with THISNODE keeping it there.
+// like __GFP_PRIVATE does (AFLAGS), with THISNODE keeping it there.
 TEST(zonelist, private_5) {
   Machine m(with_private());
   AllocFlags ctx;

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Flag-sanitization rules as data (docs/rules.md): a rule table for the proposed
-// exported `struct alloc_flags` (seed thread 2026-05-14; spec §2, §7.3, §8.2-8.5),
+// exported `struct alloc_flags` (AFLAGS, 2026-05-14; docs/glossary.md),
 // its parser, an evaluator, and the exhaustive checker behind `buddycheck
 // sanitize-check`. The table is written independently of alloc/alloc_flags.def: the
 // checker asks the implementation (Machine::check_request, sanitize_alloc_flags) for
 // its verdict on every input of a finite space and compares.
 //
 //   buddycheck-rules 1
-//   field cma external accept "allows access to CMA regions" source="seed thread"
+//   field cma external accept "allows access to CMA regions" source="AFLAGS"
 //   rule CTX-CMA-MOVABLE clear cma when !mt.movable "..." source="gfp_to_alloc_flags_cma()"
-//   grant GRANT-CMA cma_blocks when mt.movable "..." source="spec §4.10"
+//   grant GRANT-CMA cma_blocks when mt.movable "..." source="gfp_to_alloc_flags_cma()"
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ struct Atom {
     Ctx,            // ctx.FIELD: bit `arg` of the struct
     Unknown,        // unknown_bits
     Gfp,            // gfp.NAME: the mask `arg` is set
-    ZoneBad,        // gfp.zone_bad: a GFP_ZONE_BAD combination (spec §1.3)
+    ZoneBad,        // gfp.zone_bad: a GFP_ZONE_BAD combination (include/linux/gfp.h)
     MtUnmovable,    // mt.unmovable: neither MOVABLE nor RECLAIMABLE (grouping on)
     MtMovable,      // mt.movable: MOVABLE only
     MtReclaimable,  // mt.reclaimable: RECLAIMABLE only

@@ -14,8 +14,8 @@ namespace buddycheck::rules {
 
 namespace {
 
-// GFP_ZONE_BAD (spec §1.3): the eight illegal zone-modifier combinations, written out
-// again from the spec's table rather than taken from alloc/gfp.
+// GFP_ZONE_BAD (include/linux/gfp.h): the eight illegal zone-modifier combinations,
+// written out again from the kernel's table rather than taken from alloc/gfp.
 constexpr uint16_t kZoneBad = (1u << 0x3) | (1u << 0x5) | (1u << 0x6) | (1u << 0x7) | (1u << 0xB) |
                               (1u << 0xD) | (1u << 0xE) | (1u << 0xF);
 
