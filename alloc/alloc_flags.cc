@@ -82,7 +82,8 @@ unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
   return gfp_to_alloc_flags_cma(gfp, flags, mobility_grouping);
 }
 
-unsigned gfp_pfmemalloc_flags(gfp_t gfp, const TaskContext& task) {
+// __gfp_pfmemalloc_flags().
+unsigned _gfp_pfmemalloc_flags(gfp_t gfp, const TaskContext& task) {
   if (gfp & __GFP_NOMEMALLOC) return 0;
   if (gfp & __GFP_MEMALLOC) return ALLOC_NO_WATERMARKS;
   if (task.in_serving_softirq && task.pf_memalloc) return ALLOC_NO_WATERMARKS;

@@ -38,7 +38,7 @@ unsigned gfp_to_alloc_flags_cma(gfp_t gfp, unsigned alloc_flags, bool mobility_g
 unsigned gfp_to_alloc_flags(gfp_t gfp, unsigned order, const TaskContext& task,
                             bool mobility_grouping);
 // __gfp_pfmemalloc_flags(): reserve escalation (ALLOC_NO_WATERMARKS / ALLOC_OOM / 0).
-unsigned gfp_pfmemalloc_flags(gfp_t gfp, const TaskContext& task);
+unsigned _gfp_pfmemalloc_flags(gfp_t gfp, const TaskContext& task);
 // current_gfp_context(): PF_MEMALLOC_NOIO/NOFS/PIN scopes applied to a mask.
 gfp_t current_gfp_context(gfp_t gfp, const TaskContext& task);
 

@@ -25,7 +25,7 @@ void Machine::account_freepages(Zone& z, int64_t nr, unsigned ft) {
 }
 
 // __add_to_free_list() + set_buddy_order().
-void Machine::add_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool tail) {
+void Machine::_add_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool tail) {
   Page& p = pg(pfn);
   p.state = PageState::Buddy;
   p.order = static_cast<uint8_t>(order);
@@ -51,7 +51,7 @@ void Machine::move_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned old_f
 // __del_page_from_free_list(): unlink and clear PageBuddy; no accounting. The page
 // leaves the list it is actually on; `ft` is what the caller believes (the hygiene
 // invariant says they agree).
-void Machine::del_from_free_list_only(Pfn pfn, Zone& z, unsigned order, unsigned ft) {
+void Machine::_del_page_from_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft) {
   (void)ft;
   Page& p = pg(pfn);
   list_del(z.free_area[order].free_list[p.list], pfn);
@@ -62,7 +62,7 @@ void Machine::del_from_free_list_only(Pfn pfn, Zone& z, unsigned order, unsigned
 }
 
 void Machine::del_page_from_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft) {
-  del_from_free_list_only(pfn, z, order, ft);
+  _del_page_from_free_list(pfn, z, order, ft);
   account_freepages(z, -(int64_t{1} << order), ft);
 }
 
@@ -89,7 +89,7 @@ void Machine::change_pageblock_range(Pfn pfn, unsigned start_order, unsigned mt)
 }
 
 // __free_one_page(): merge with free buddies as far as the rules allow.
-void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool to_tail) {
+void Machine::_free_one_page(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool to_tail) {
   account_freepages(z, int64_t{1} << order, ft);
   Pfn buddy_pfn = 0;
   const unsigned mt = ft_migratetype(ft);
@@ -109,14 +109,14 @@ void Machine::free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft
 #endif
       if ((ft == FREETYPE_UNMAPPED_IDX) != (buddy_ft == FREETYPE_UNMAPPED_IDX)) break;
     }
-    del_from_free_list_only(buddy_pfn, z, order, buddy_ft);
+    _del_page_from_free_list(buddy_pfn, z, order, buddy_ft);
     // Match the buddy's block type so a later expand() puts halves on the right lists.
     if (buddy_ft != ft) change_pageblock_range(buddy_pfn, order, mt);
     pfn &= buddy_pfn;
     order++;
   }
   if (!to_tail) to_tail = buddy_merge_likely(pfn, buddy_pfn, z, order);
-  add_to_free_list(pfn, z, order, ft, to_tail);
+  _add_to_free_list(pfn, z, order, ft, to_tail);
 }
 
 // split_large_buddy(): a block larger than a pageblock is freed per pageblock, each
@@ -125,7 +125,7 @@ void Machine::split_large_buddy(Zone& z, Pfn pfn, unsigned order, bool to_tail) 
   Pfn end = pfn + (Pfn{1} << order);
   if (order > config_.pageblock_order) order = config_.pageblock_order;
   for (; pfn < end; pfn += Pfn{1} << order)
-    free_one_page_locked(pfn, z, order, pageblock_freetype_idx(pfn), to_tail);
+    _free_one_page(pfn, z, order, pageblock_freetype_idx(pfn), to_tail);
 }
 
 void Machine::free_one_page(Zone& z, Pfn pfn, unsigned order, bool to_tail) {
@@ -141,10 +141,10 @@ unsigned Machine::expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned
     high--;
     size >>= 1;
 #ifdef BUDDYCHECK_MUTANT_EXPAND_WRONG_LIST  // mutant build only (properties/mutants)
-    add_to_free_list(pfn + size, z, high, ft == MIGRATE_UNMOVABLE ? unsigned{MIGRATE_MOVABLE} : ft,
-                     false);
+    _add_to_free_list(pfn + size, z, high, ft == MIGRATE_UNMOVABLE ? unsigned{MIGRATE_MOVABLE} : ft,
+                      false);
 #else
-    add_to_free_list(pfn + size, z, high, ft, false);
+    _add_to_free_list(pfn + size, z, high, ft, false);
 #endif
     nr_added += static_cast<unsigned>(size);
   }
@@ -153,13 +153,13 @@ unsigned Machine::expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned
 
 void Machine::page_del_and_expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned ft) {
   int64_t nr = int64_t{1} << high;
-  del_from_free_list_only(pfn, z, high, ft);
+  _del_page_from_free_list(pfn, z, high, ft);
   nr -= expand(z, pfn, low, high, ft);
   account_freepages(z, -nr, ft);
 }
 
 // __rmqueue_smallest(): first block on `ft`'s lists from `order` upwards.
-Pfn Machine::rmqueue_smallest(Zone& z, unsigned order, unsigned ft) {
+Pfn Machine::_rmqueue_smallest(Zone& z, unsigned order, unsigned ft) {
   for (unsigned k = order; k <= config_.max_page_order; k++) {
     Pfn p = list_first(z.free_area[k].free_list[ft]);
     if (p == kNoPfn) continue;
@@ -203,7 +203,7 @@ bool Machine::prep_move_freepages_block(Zone& z, Pfn pfn, Pfn* start_pfn, int* n
 
 // __move_freepages_block(): move every free page of the block to new_mt's lists, then
 // retype the block. Returns pages moved.
-int Machine::move_freepages_block_raw(Zone& z, Pfn start, unsigned old_ft, unsigned new_mt) {
+int Machine::_move_freepages_block(Zone& z, Pfn start, unsigned old_ft, unsigned new_mt) {
   Pfn end = start + pageblock_nr_pages();
   int moved = 0;
   for (Pfn p = start; p < end;) {
@@ -224,7 +224,7 @@ int Machine::move_freepages_block_raw(Zone& z, Pfn start, unsigned old_ft, unsig
 int Machine::move_freepages_block(Zone& z, Pfn pfn, unsigned old_mt, unsigned new_mt) {
   Pfn start;
   if (!prep_move_freepages_block(z, pfn, &start, nullptr, nullptr)) return -1;
-  return move_freepages_block_raw(z, start, old_mt, new_mt);
+  return _move_freepages_block(z, start, old_mt, new_mt);
 }
 
 }  // namespace pagealloc

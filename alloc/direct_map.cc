@@ -97,7 +97,7 @@ bool Machine::flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap) {
 // migratetype, flag flipped) of order max(order, pageblock_order), flip it, and hand
 // out the requested piece; the rest goes to the new freetype's lists. A mapped request
 // of another migratetype retypes the flipped blocks to its own type (model choice).
-Pfn Machine::rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags) {
+Pfn Machine::_rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags) {
   // Flips need a TLB shootdown IPI: only callers that can block, never NOLOCK, and
   // only when the architecture can change the direct map.
   if ((alloc_flags & (ALLOC_NOBLOCK | ALLOC_NOLOCK)) || !config_.can_set_direct_map) return kNoPfn;
@@ -108,7 +108,7 @@ Pfn Machine::rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned a
     // Want unmapped: a mapped UNMOVABLE block (claimed from other types if need be).
     RmqueueMode mode = RmqueueMode::NORMAL;
     unsigned flags = (alloc_flags & ~(ALLOC_CMA | ALLOC_UNMAPPED)) | ALLOC_NOBLOCK;
-    page = rmqueue_internal(z, flip_order, MIGRATE_UNMOVABLE, flags, &mode);
+    page = _rmqueue(z, flip_order, MIGRATE_UNMOVABLE, flags, &mode);
     if (page == kNoPfn) return kNoPfn;
     change_pageblock_range(page, flip_order, MIGRATE_UNMOVABLE);
     flip_direct_map(z, page, flip_order, /*unmap=*/true);
@@ -116,7 +116,7 @@ Pfn Machine::rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned a
   } else {
     if (ft >= MIGRATE_PCPTYPES) return kNoPfn;
     // Want mapped: give an unmapped block back to the direct map.
-    page = rmqueue_smallest(z, flip_order, FREETYPE_UNMAPPED_IDX);
+    page = _rmqueue_smallest(z, flip_order, FREETYPE_UNMAPPED_IDX);
     if (page == kNoPfn) return kNoPfn;
     flip_direct_map(z, page, flip_order, /*unmap=*/false);
     change_pageblock_range(page, flip_order, ft);

@@ -83,8 +83,8 @@ Pfn Machine::try_to_claim_block(Zone& z, Pfn page, unsigned current_order, unsig
   }
   if (free_pages + alike_pages >= (1 << (config_.pageblock_order - 1)) ||
       !config_.mobility_grouping) {
-    move_freepages_block_raw(z, start, block_type, start_type);
-    return rmqueue_smallest(z, order, start_type);
+    _move_freepages_block(z, start, block_type, start_type);
+    return _rmqueue_smallest(z, order, start_type);
   }
   return kNoPfn;
 }
@@ -108,8 +108,10 @@ int Machine::find_suitable_fallback(const Zone& z, unsigned order, unsigned star
   return -1;
 }
 
-// __rmqueue_claim(): the largest fallback block first, roughly the emptiest pageblock.
-Pfn Machine::rmqueue_claim(Zone& z, unsigned order, unsigned start_ft, unsigned alloc_flags) {
+// __rmqueue_claim() (Linux 6.15, in 6.12.117 as a stable backport; the claiming half of
+// __rmqueue_fallback() before): the largest fallback block first, roughly the emptiest
+// pageblock.
+Pfn Machine::_rmqueue_claim(Zone& z, unsigned order, unsigned start_ft, unsigned alloc_flags) {
   int min_order = static_cast<int>(order);
   // NOFRAGMENT: never take pieces of other types' pageblocks below pageblock_order.
   if (order < config_.pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
@@ -130,8 +132,9 @@ Pfn Machine::rmqueue_claim(Zone& z, unsigned order, unsigned start_ft, unsigned 
   return kNoPfn;
 }
 
-// __rmqueue_steal(): one block from a fallback list, leaving its pageblock's type alone.
-Pfn Machine::rmqueue_steal(Zone& z, unsigned order, unsigned start_ft) {
+// __rmqueue_steal() (likewise; the stealing half of __rmqueue_fallback() before): one
+// block from a fallback list, leaving its pageblock's type alone.
+Pfn Machine::_rmqueue_steal(Zone& z, unsigned order, unsigned start_ft) {
   for (unsigned k = order; k <= config_.max_page_order; k++) {
     bool can_claim;
     int fmt = find_suitable_fallback(z, k, start_ft, &can_claim);
@@ -146,13 +149,13 @@ Pfn Machine::rmqueue_steal(Zone& z, unsigned order, unsigned start_ft) {
 
 // __rmqueue(): own lists, then fallbacks with increasing fragmentation risk. *mode
 // remembers where the last call found pages (rmqueue_bulk keeps it across calls).
-Pfn Machine::rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
-                              RmqueueMode* mode) {
+Pfn Machine::_rmqueue(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
+                      RmqueueMode* mode) {
   Pfn page;
   // Balance movable allocations between regular and CMA areas: use CMA first when it
   // holds more than half of the zone's free memory.
   if ((alloc_flags & ALLOC_CMA) && z.nr_free_cma_pages > z.nr_free_pages / 2) {
-    page = rmqueue_smallest(z, order, MIGRATE_CMA);
+    page = _rmqueue_smallest(z, order, MIGRATE_CMA);
     if (page != kNoPfn) {
       z.events.cma_alloc++;
       return page;
@@ -160,12 +163,12 @@ Pfn Machine::rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned all
   }
   switch (*mode) {
     case RmqueueMode::NORMAL:
-      page = rmqueue_smallest(z, order, ft);
+      page = _rmqueue_smallest(z, order, ft);
       if (page != kNoPfn) return page;
       [[fallthrough]];
     case RmqueueMode::CMA:
       if (alloc_flags & ALLOC_CMA) {
-        page = rmqueue_smallest(z, order, MIGRATE_CMA);
+        page = _rmqueue_smallest(z, order, MIGRATE_CMA);
         if (page != kNoPfn) {
           *mode = RmqueueMode::CMA;
           z.events.cma_alloc++;
@@ -174,7 +177,7 @@ Pfn Machine::rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned all
       }
       [[fallthrough]];
     case RmqueueMode::CLAIM:
-      page = rmqueue_claim(z, order, ft, alloc_flags);
+      page = _rmqueue_claim(z, order, ft, alloc_flags);
       if (page != kNoPfn) {
         *mode = RmqueueMode::NORMAL;  // replenished the preferred list
         return page;
@@ -182,7 +185,7 @@ Pfn Machine::rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned all
       [[fallthrough]];
     case RmqueueMode::STEAL:
       if (!(alloc_flags & ALLOC_NOFRAGMENT)) {
-        page = rmqueue_steal(z, order, ft);
+        page = _rmqueue_steal(z, order, ft);
         if (page != kNoPfn) {
           *mode = RmqueueMode::STEAL;
           return page;
@@ -190,7 +193,7 @@ Pfn Machine::rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned all
       }
   }
   // UNMAP (RFC 17/19 __rmqueue_direct_map): flip a block of the opposite freetype.
-  return rmqueue_direct_map(z, order, ft, alloc_flags);
+  return _rmqueue_direct_map(z, order, ft, alloc_flags);
 }
 
 // rmqueue_buddy(): highatomic requests try the reserve first; OOM victims and
@@ -199,12 +202,12 @@ Pfn Machine::rmqueue_buddy(Zone& z, unsigned order, unsigned alloc_flags, unsign
   Pfn page = kNoPfn;
   const bool unmapped = ft == FREETYPE_UNMAPPED_IDX;  // highatomic blocks are mapped
   if ((alloc_flags & ALLOC_HIGHATOMIC) && !unmapped)
-    page = rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);
+    page = _rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);
   if (page == kNoPfn) {
     RmqueueMode mode = RmqueueMode::NORMAL;
-    page = rmqueue_internal(z, order, ft, alloc_flags, &mode);
+    page = _rmqueue(z, order, ft, alloc_flags, &mode);
     if (page == kNoPfn && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)) && !unmapped)
-      page = rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);
+      page = _rmqueue_smallest(z, order, MIGRATE_HIGHATOMIC);
   }
   return page;
 }

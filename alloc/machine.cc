@@ -283,7 +283,7 @@ bool Machine::boot_chunk_direct(Zone& z, Pfn pfn, unsigned order) {
   if (order < config_.max_page_order && page_is_buddy(pfn ^ (Pfn{1} << order), z, order))
     return false;
   account_freepages(z, int64_t{1} << order, ft);
-  add_to_free_list(pfn, z, order, ft, /*tail=*/true);
+  _add_to_free_list(pfn, z, order, ft, /*tail=*/true);
   z.events.pgfree += uint64_t{1} << order;
   return true;
 }

@@ -209,21 +209,21 @@ class Machine {
 
   // buddy.cc
   void account_freepages(Zone& z, int64_t nr, unsigned ft);
-  void add_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool tail);
+  void _add_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool tail);
   void move_to_free_list(Pfn pfn, Zone& z, unsigned order, unsigned old_ft, unsigned new_ft);
-  void del_from_free_list_only(Pfn pfn, Zone& z, unsigned order, unsigned ft);
+  void _del_page_from_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft);
   void del_page_from_free_list(Pfn pfn, Zone& z, unsigned order, unsigned ft);
   bool page_is_buddy(Pfn buddy, const Zone& z, unsigned order) const;
   bool buddy_merge_likely(Pfn pfn, Pfn buddy_pfn, const Zone& z, unsigned order) const;
   void change_pageblock_range(Pfn pfn, unsigned start_order, unsigned mt);
-  void free_one_page_locked(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool to_tail);
+  void _free_one_page(Pfn pfn, Zone& z, unsigned order, unsigned ft, bool to_tail);
   void split_large_buddy(Zone& z, Pfn pfn, unsigned order, bool to_tail);
   void free_one_page(Zone& z, Pfn pfn, unsigned order, bool to_tail);
   unsigned expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned ft);
   void page_del_and_expand(Zone& z, Pfn pfn, unsigned low, unsigned high, unsigned ft);
-  Pfn rmqueue_smallest(Zone& z, unsigned order, unsigned ft);
+  Pfn _rmqueue_smallest(Zone& z, unsigned order, unsigned ft);
   bool prep_move_freepages_block(Zone& z, Pfn pfn, Pfn* start, int* num_free, int* num_movable);
-  int move_freepages_block_raw(Zone& z, Pfn start, unsigned old_ft, unsigned new_mt);
+  int _move_freepages_block(Zone& z, Pfn start, unsigned old_ft, unsigned new_mt);
   int move_freepages_block(Zone& z, Pfn pfn, unsigned old_mt, unsigned new_mt);
 
   // fallback.cc
@@ -232,11 +232,10 @@ class Machine {
                          unsigned start_type, unsigned block_type, unsigned alloc_flags);
   int find_suitable_fallback(const Zone& z, unsigned order, unsigned start_ft,
                              bool* can_claim) const;
-  Pfn rmqueue_claim(Zone& z, unsigned order, unsigned start_ft, unsigned alloc_flags);
-  Pfn rmqueue_steal(Zone& z, unsigned order, unsigned start_ft);
+  Pfn _rmqueue_claim(Zone& z, unsigned order, unsigned start_ft, unsigned alloc_flags);
+  Pfn _rmqueue_steal(Zone& z, unsigned order, unsigned start_ft);
   enum class RmqueueMode : uint8_t { NORMAL, CMA, CLAIM, STEAL };
-  Pfn rmqueue_internal(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
-                       RmqueueMode* mode);
+  Pfn _rmqueue(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags, RmqueueMode* mode);
   Pfn rmqueue_buddy(Zone& z, unsigned order, unsigned alloc_flags, unsigned ft);
 
   // highatomic.cc
@@ -252,12 +251,12 @@ class Machine {
 
  public:
   // watermark predicates, exposed for oracles (watermarks.cc)
-  int64_t zone_watermark_unusable_free(const Zone& z, unsigned order, unsigned alloc_flags) const;
-  bool zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark, unsigned highest_zoneidx,
-                         unsigned alloc_flags, int64_t free_pages) const;
+  int64_t _zone_watermark_unusable_free(const Zone& z, unsigned order, unsigned alloc_flags) const;
+  bool _zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark, unsigned highest_zoneidx,
+                          unsigned alloc_flags, int64_t free_pages) const;
   bool zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark, unsigned highest_zoneidx,
                          unsigned alloc_flags) const {
-    return zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, z.nr_free_pages);
+    return _zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, z.nr_free_pages);
   }
   bool zone_watermark_fast(const Zone& z, unsigned order, uint64_t mark, unsigned highest_zoneidx,
                            unsigned alloc_flags) const;
@@ -275,8 +274,8 @@ class Machine {
   int nr_pcp_alloc(PerCpuPages& pcp, const Zone& z, unsigned order);
   int rmqueue_bulk(Zone& z, unsigned order, int count, ListHead& list, unsigned ft,
                    unsigned alloc_flags, unsigned cpu, unsigned pindex);
-  Pfn rmqueue_pcplist_locked(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
-                             PerCpuPages& pcp, unsigned pindex, unsigned cpu);
+  Pfn _rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags, PerCpuPages& pcp,
+                       unsigned pindex, unsigned cpu);
   Pfn rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags, unsigned cpu);
   int nr_pcp_free(const PerCpuPages& pcp, int batch, int high, bool free_high) const;
   int nr_pcp_high(PerCpuPages& pcp, const Zone& z, int batch, bool free_high);
@@ -288,7 +287,7 @@ class Machine {
 
   // zonelist.cc
   void build_all_zonelists(
-      const NumaTopology& topology);  // copies pagealloc::build_all_zonelists()
+      const NumaTopology& topology);  // copies pagealloc::_build_all_zonelists()
 
  public:
   // first_zones_zonelist(): index of the first zoneref with zone_idx <= highest and node
@@ -308,16 +307,16 @@ class Machine {
   Pfn rmqueue(Zone& preferred, Zone& z, unsigned order, gfp_t gfp, unsigned alloc_flags,
               unsigned ft, unsigned cpu, bool* from_pcp);
   void prep_new_page(Pfn pfn, unsigned order, gfp_t gfp, unsigned alloc_flags, bool frozen);
-  Pfn alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, AllocResult* out);
-  Pfn alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                  const AllocContext& ac, AllocResult* out);
-  Pfn alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& ac,
-                          uint64_t* did_some_progress, AllocResult* out);
-  Pfn alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                 const AllocContext& ac, uint64_t* did_some_progress,
-                                 AllocResult* out);
-  Pfn alloc_pages_direct_compact(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                 const AllocContext& ac, CompactResult* result, AllocResult* out);
+  Pfn _alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, AllocResult* out);
+  Pfn _alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                   const AllocContext& ac, AllocResult* out);
+  Pfn _alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& ac,
+                           uint64_t* did_some_progress, AllocResult* out);
+  Pfn _alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                  const AllocContext& ac, uint64_t* did_some_progress,
+                                  AllocResult* out);
+  Pfn _alloc_pages_direct_compact(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                  const AllocContext& ac, CompactResult* result, AllocResult* out);
   bool should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext& ac, unsigned alloc_flags,
                             bool did_some_progress, int* no_progress_loops);
   FreeResult free_common(Pfn pfn, unsigned order, unsigned cpu, bool frozen);
@@ -325,7 +324,7 @@ class Machine {
   ReclaimContext reclaim_context(gfp_t gfp, unsigned order, const AllocContext& ac) const;
 
   // direct_map.cc
-  Pfn rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags);
+  Pfn _rmqueue_direct_map(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags);
   bool flip_direct_map(Zone& z, Pfn start, unsigned order, bool unmap);
 
   void bump() { gen_++; }

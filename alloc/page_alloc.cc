@@ -293,7 +293,7 @@ AllocResult Machine::alloc_common(const AllocRequest& req, const AllocFlags* afl
     // &cpuset_current_mems_allowed to optimize the fast-path attempt.
     ac.spread_dirty_pages = false;
     ac.nodemask = nodemask;
-    page = alloc_pages_slowpath(gfp, req.order, ac, &r);
+    page = _alloc_pages_slowpath(gfp, req.order, ac, &r);
   }
   if (page != kNoPfn) {
     r.status = AllocStatus::Ok;
@@ -395,7 +395,7 @@ BulkResult Machine::alloc_pages_bulk(const AllocRequest& req_in, int nr_pages) {
   int nr_account = 0;
   b.pfns.reserve(static_cast<size_t>(std::min(nr_pages, 256)));  // one allocation, not log2(n)
   while (static_cast<int>(b.pfns.size()) < nr_pages) {
-    Pfn page = rmqueue_pcplist_locked(*zone, 0, ac.migratetype, alloc_flags, pcp, pindex, req.cpu);
+    Pfn page = _rmqueue_pcplist(*zone, 0, ac.migratetype, alloc_flags, pcp, pindex, req.cpu);
     if (page == kNoPfn) {
       if (!nr_account) fallback();
       break;

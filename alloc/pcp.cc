@@ -99,7 +99,7 @@ int Machine::rmqueue_bulk(Zone& z, unsigned order, int count, ListHead& list, un
   RmqueueMode mode = RmqueueMode::NORMAL;
   int i = 0;
   for (; i < count; i++) {
-    Pfn page = rmqueue_internal(z, order, ft, alloc_flags, &mode);
+    Pfn page = _rmqueue(z, order, ft, alloc_flags, &mode);
     if (page == kNoPfn) break;
     Page& p = pg(page);
     p.state = PageState::Pcp;
@@ -113,8 +113,8 @@ int Machine::rmqueue_bulk(Zone& z, unsigned order, int count, ListHead& list, un
 }
 
 // __rmqueue_pcplist(): refill an empty list, then take the head.
-Pfn Machine::rmqueue_pcplist_locked(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
-                                    PerCpuPages& pcp, unsigned pindex, unsigned cpu) {
+Pfn Machine::_rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned alloc_flags,
+                              PerCpuPages& pcp, unsigned pindex, unsigned cpu) {
   ListHead& list = pcp.lists[pindex];
   if (list.empty()) {
     const int old_high = pcp.high;
@@ -138,7 +138,7 @@ Pfn Machine::rmqueue_pcplist(Zone& z, unsigned order, unsigned ft, unsigned allo
                              unsigned cpu) {
   PerCpuPages& pcp = pcp_mut(z.id, cpu);
   pcp.free_count >>= 1;  // an allocation ends a run of frees
-  return rmqueue_pcplist_locked(z, order, ft, alloc_flags, pcp, order_to_pindex(ft, order), cpu);
+  return _rmqueue_pcplist(z, order, ft, alloc_flags, pcp, order_to_pindex(ft, order), cpu);
 }
 
 // nr_pcp_free(): how much a free that hit `high` sends back to the buddy lists.
@@ -240,7 +240,7 @@ void Machine::free_pcppages_bulk(Zone& z, int count, PerCpuPages& pcp, int pinde
       p.cpu = 0;
       count -= nr_pages;
       pcp.count -= nr_pages;
-      free_one_page_locked(page, z, order, ft, false);
+      _free_one_page(page, z, order, ft, false);
     } while (count > 0 && !list->empty());
   }
 }
@@ -267,7 +267,8 @@ void Machine::drain_local_pages(unsigned cpu, int zone) {
     if (z.populated()) drain_pages_zone(cpu, z);
 }
 
-// __drain_all_pages(): every CPU that holds pcp pages (all of them when forced).
+// drain_all_pages(), an entry point: __drain_all_pages() for one zone or all, every CPU
+// that holds pcp pages (all of them when forced).
 void Machine::drain_all_pages(int zone, bool force_all_cpus) {
   stats_.drain_all_calls++;
   for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {

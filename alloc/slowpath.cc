@@ -38,8 +38,8 @@ ReclaimContext Machine::reclaim_context(gfp_t gfp, unsigned order, const AllocCo
 }
 
 // __alloc_pages_cpuset_fallback(): with ALLOC_CPUSET first, then without.
-Pfn Machine::alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                         const AllocContext& ac, AllocResult* out) {
+Pfn Machine::_alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                          const AllocContext& ac, AllocResult* out) {
   Pfn page = get_page_from_freelist(gfp, order, alloc_flags | ALLOC_CPUSET | ac.ctx_flags, ac, out);
   if (page == kNoPfn)
     page = get_page_from_freelist(gfp, order, alloc_flags | ac.ctx_flags, ac, out);
@@ -47,8 +47,8 @@ Pfn Machine::alloc_pages_cpuset_fallback(gfp_t gfp, unsigned order, unsigned all
 }
 
 // __alloc_pages_may_oom().
-Pfn Machine::alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& ac,
-                                 uint64_t* did_some_progress, AllocResult* out) {
+Pfn Machine::_alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& ac,
+                                  uint64_t* did_some_progress, AllocResult* out) {
   *did_some_progress = 0;
   // Go through the zonelist once more with a very high watermark: catch a parallel OOM
   // kill that already freed memory.
@@ -69,16 +69,16 @@ Pfn Machine::alloc_pages_may_oom(gfp_t gfp, unsigned order, const AllocContext& 
   if (oom || nofail) {
     *did_some_progress = 1;
     // Help non-failing allocations by giving them access to memory reserves.
-    if (nofail) page = alloc_pages_cpuset_fallback(gfp, order, ALLOC_NO_WATERMARKS, ac, out);
+    if (nofail) page = _alloc_pages_cpuset_fallback(gfp, order, ALLOC_NO_WATERMARKS, ac, out);
   }
   return page;
 }
 
 // __alloc_pages_direct_reclaim(): reclaim (a hook), retry once, and if that fails
 // release a highatomic block and drain every pcp list before one more try.
-Pfn Machine::alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                        const AllocContext& ac, uint64_t* did_some_progress,
-                                        AllocResult* out) {
+Pfn Machine::_alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                         const AllocContext& ac, uint64_t* did_some_progress,
+                                         AllocResult* out) {
   stats_.direct_reclaim_calls++;
   *did_some_progress =
       hooks_.direct_reclaim ? hooks_.direct_reclaim(*this, reclaim_context(gfp, order, ac)) : 0;
@@ -97,9 +97,9 @@ Pfn Machine::alloc_pages_direct_reclaim(gfp_t gfp, unsigned order, unsigned allo
 
 // __alloc_pages_direct_compact(): compaction is a hook; on anything but SKIPPED the
 // freelists are tried again (capture is not modelled).
-Pfn Machine::alloc_pages_direct_compact(gfp_t gfp, unsigned order, unsigned alloc_flags,
-                                        const AllocContext& ac, CompactResult* result,
-                                        AllocResult* out) {
+Pfn Machine::_alloc_pages_direct_compact(gfp_t gfp, unsigned order, unsigned alloc_flags,
+                                         const AllocContext& ac, CompactResult* result,
+                                         AllocResult* out) {
   if (!order) return kNoPfn;
   stats_.direct_compact_calls++;
   *result = hooks_.direct_compact ? hooks_.direct_compact(*this, reclaim_context(gfp, order, ac))
@@ -127,8 +127,8 @@ bool Machine::should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext
       uint64_t reclaimable =
           hooks_.zone_reclaimable_pages ? hooks_.zone_reclaimable_pages(*this, z.id) : 0;
       int64_t available = static_cast<int64_t>(reclaimable) + z.nr_free_pages;
-      if (zone_watermark_ok(z, order, z.min_wmark_pages(), ac.highest_zoneidx, alloc_flags,
-                            available)) {
+      if (_zone_watermark_ok(z, order, z.min_wmark_pages(), ac.highest_zoneidx, alloc_flags,
+                             available)) {
         ret = true;
         break;
       }
@@ -138,7 +138,8 @@ bool Machine::should_reclaim_retry(gfp_t gfp, unsigned order, const AllocContext
   return ret;
 }
 
-Pfn Machine::alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, AllocResult* out) {
+// __alloc_pages_slowpath().
+Pfn Machine::_alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, AllocResult* out) {
   stats_.slowpath_entries++;
   out->slowpath = true;
   const TaskContext& task = *ac.task;
@@ -183,8 +184,8 @@ Pfn Machine::alloc_pages_slowpath(gfp_t gfp, unsigned order, AllocContext& ac, A
   // Costly or non-movable high-order requests try compaction before reclaim.
   if (can_direct_reclaim && can_compact &&
       (costly_order || (order > 0 && ac.migratetype != MIGRATE_MOVABLE)) &&
-      !gfp_pfmemalloc_flags(gfp, task)) {
-    page = alloc_pages_direct_compact(gfp, order, alloc_flags, ac, &compact_result, out);
+      !_gfp_pfmemalloc_flags(gfp, task)) {
+    page = _alloc_pages_direct_compact(gfp, order, alloc_flags, ac, &compact_result, out);
     if (page != kNoPfn) return page;
     if (costly_order && (gfp & __GFP_NORETRY)) {
       if (compact_result == CompactResult::SKIPPED || compact_result == CompactResult::DEFERRED)
@@ -214,11 +215,11 @@ retry: {
   if (alloc_flags & ALLOC_KSWAPD) stats_.kswapd_wakeups++;
 
   // Reserve escalation: watermarks off (or halved for OOM victims), no cpuset.
-  if (unsigned reserve_flags = gfp_pfmemalloc_flags(gfp, task))
+  if (unsigned reserve_flags = _gfp_pfmemalloc_flags(gfp, task))
     alloc_flags = gfp_to_alloc_flags_cma(gfp, reserve_flags, config_.mobility_grouping) |
                   (alloc_flags & ALLOC_KSWAPD) | ac.ctx_flags;
   // Reset the nodemask and zonelist iterators if memory policies can be ignored.
-  if (!(alloc_flags & ALLOC_CPUSET) || gfp_pfmemalloc_flags(gfp, task)) {
+  if (!(alloc_flags & ALLOC_CPUSET) || _gfp_pfmemalloc_flags(gfp, task)) {
     ac.nodemask = nullptr;
     ac.preferred = first_zones_zonelist(*ac.zonelist, 0, ac.highest_zoneidx, nullptr);
   }
@@ -228,9 +229,9 @@ retry: {
   if (!can_direct_reclaim) goto nopage;
   if (task.pf_memalloc) goto nopage;  // avoid recursion of direct reclaim
 
-  page = alloc_pages_direct_reclaim(gfp, order, alloc_flags, ac, &did_some_progress, out);
+  page = _alloc_pages_direct_reclaim(gfp, order, alloc_flags, ac, &did_some_progress, out);
   if (page != kNoPfn) return page;
-  page = alloc_pages_direct_compact(gfp, order, alloc_flags, ac, &compact_result, out);
+  page = _alloc_pages_direct_compact(gfp, order, alloc_flags, ac, &compact_result, out);
   if (page != kNoPfn) return page;
 
   if (gfp & __GFP_NORETRY) goto nopage;
@@ -260,7 +261,7 @@ retry: {
     if (again) goto retry;
   }
 
-  page = alloc_pages_may_oom(gfp, order, ac, &did_some_progress, out);
+  page = _alloc_pages_may_oom(gfp, order, ac, &did_some_progress, out);
   if (page != kNoPfn) return page;
   // Avoid allocations with no watermarks from looping endlessly.
   if (task.oom_victim && ((alloc_flags & ALLOC_OOM) || (gfp & __GFP_NOMEMALLOC))) goto nopage;
@@ -274,7 +275,7 @@ nopage:
     // All existing users of __GFP_NOFAIL are blockable; a non-blocking one fails.
     if (!can_direct_reclaim) goto fail;
     // Help the non-failing allocation a bit: min watermark halved, cpuset ignored.
-    page = alloc_pages_cpuset_fallback(gfp, order, ALLOC_MIN_RESERVE, ac, out);
+    page = _alloc_pages_cpuset_fallback(gfp, order, ALLOC_MIN_RESERVE, ac, out);
     if (page != kNoPfn) return page;
     goto retry;
   }

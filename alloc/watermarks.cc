@@ -107,8 +107,8 @@ void Machine::calculate_totalreserve_pages() {
 }
 
 // __zone_watermark_unusable_free(): what a request may not count as free.
-int64_t Machine::zone_watermark_unusable_free(const Zone& z, unsigned order,
-                                              unsigned alloc_flags) const {
+int64_t Machine::_zone_watermark_unusable_free(const Zone& z, unsigned order,
+                                               unsigned alloc_flags) const {
   int64_t unusable = (int64_t{1} << order) - 1;
   // Highatomic pages are reserved for the reserve users: the free ones, counted by
   // nr_free_highatomic since "mm/page_alloc: keep track of free highatomic" (Linux
@@ -119,11 +119,11 @@ int64_t Machine::zone_watermark_unusable_free(const Zone& z, unsigned order,
 }
 
 // __zone_watermark_ok().
-bool Machine::zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark,
-                                unsigned highest_zoneidx, unsigned alloc_flags,
-                                int64_t free_pages) const {
+bool Machine::_zone_watermark_ok(const Zone& z, unsigned order, uint64_t mark,
+                                 unsigned highest_zoneidx, unsigned alloc_flags,
+                                 int64_t free_pages) const {
   int64_t min = static_cast<int64_t>(mark);
-  free_pages -= zone_watermark_unusable_free(z, order, alloc_flags);
+  free_pages -= _zone_watermark_unusable_free(z, order, alloc_flags);
   if (alloc_flags & ALLOC_RESERVES) {
     // __GFP_HIGH may dip into half the reserve; non-blocking callers a quarter more.
     if (alloc_flags & ALLOC_MIN_RESERVE) {
@@ -162,17 +162,17 @@ bool Machine::zone_watermark_fast(const Zone& z, unsigned order, uint64_t mark,
   int64_t free_pages = z.nr_free_pages;
   if (order == 0) {
     int64_t usable = free_pages;
-    int64_t reserved = zone_watermark_unusable_free(z, 0, alloc_flags);
+    int64_t reserved = _zone_watermark_unusable_free(z, 0, alloc_flags);
     usable -= std::min(usable, reserved);
     // The kernel compares long against unsigned long here.
     if (static_cast<uint64_t>(usable) > mark + z.lowmem_reserve[highest_zoneidx]) return true;
   }
-  if (zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages)) return true;
+  if (_zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages)) return true;
   // Ignore the watermark boost for high-priority order-0 requests.
   if (order == 0 && (alloc_flags & ALLOC_MIN_RESERVE) && z.watermark_boost &&
       (alloc_flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_MIN)
-    return zone_watermark_ok(z, order, z.watermark[WMARK_MIN], highest_zoneidx, alloc_flags,
-                             free_pages);
+    return _zone_watermark_ok(z, order, z.watermark[WMARK_MIN], highest_zoneidx, alloc_flags,
+                              free_pages);
   return false;
 }
 

@@ -71,11 +71,53 @@ int find_next_best_node(const NumaTopology& t, int node, Nodemask* used, const i
   return best;
 }
 
+// build_zonelists_in_node_order(): the FALLBACK list, every node's zones in node order.
+Zoneref* build_zonelists_in_node_order(const NumaTopology& t, const uint8_t* node_order,
+                                       int nr_nodes, Zoneref* out) {
+  for (int i = 0; i < nr_nodes; i++) out = build_zonerefs_node(t, node_order[i], out);
+  return out;
+}
+
+// build_thisnode_zonelists(): the NOFALLBACK list (__GFP_THISNODE), the node's own zones.
+Zoneref* build_thisnode_zonelists(const NumaTopology& t, int nid, Zoneref* out) {
+  return build_zonerefs_node(t, nid, out);
+}
+
+// build_zonelists() (the NUMA one): the FALLBACK node order from repeated
+// find_next_best_node() calls, bumping node_load[] at the first node of each new
+// distance so equal-distance groups are used round-robin, then both lists. The lists
+// go to `*end` in the one buffer; `out->bounds` records where they start.
+void build_zonelists(const NumaTopology& t, int local, int* node_load, BuiltZonelists* out,
+                     Zoneref** end) {
+  uint8_t* node_order = out->order[local];
+  int nr_nodes = 0;
+  Nodemask used;
+  // PRIV v4 04/27: a private node's FALLBACK list starts with itself (find_next_best_node
+  // only walks N_MEMORY), then continues with the N_MEMORY nodes by distance.
+  if (t.has(local, N_MEMORY_PRIVATE)) {
+    used.set(local);
+    node_order[nr_nodes++] = static_cast<uint8_t>(local);
+  }
+  int prev = local;
+  int node;
+  while ((node = find_next_best_node(t, local, &used, node_load)) >= 0) {
+    if (t.node_distance(local, node) != t.node_distance(local, prev)) node_load[node]++;
+    node_order[nr_nodes++] = static_cast<uint8_t>(node);
+    prev = node;
+  }
+  out->order_len[local] = static_cast<uint8_t>(nr_nodes);
+  const Zoneref* const base = out->refs.data();
+  out->bounds[local * MAX_ZONELISTS + ZONELIST_FALLBACK] = static_cast<uint32_t>(*end - base);
+  *end = build_zonelists_in_node_order(t, node_order, nr_nodes, *end);
+  out->bounds[local * MAX_ZONELISTS + ZONELIST_NOFALLBACK] = static_cast<uint32_t>(*end - base);
+  *end = build_thisnode_zonelists(t, local, *end);
+}
+
 }  // namespace
 
-// __build_all_zonelists(): node_load[] is shared across all nodes' builds, so equal
-// distance groups are used round-robin from node to node.
-void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
+// __build_all_zonelists(): node_load[] starts at zero and is shared across all nodes'
+// builds, so equal distance groups are used round-robin from node to node.
+void _build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
   const int nn = t.nr_nodes;
   size_t zones = 0;
   for (int n = 0; n < nn; n++) zones += static_cast<size_t>(std::popcount(t.populated[n]));
@@ -84,38 +126,16 @@ void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out) {
   Zoneref* const base = out->refs.data();
   Zoneref* end = base;
   int node_load[kMaxNodes] = {};
-  for (int local = 0; local < nn; local++) {
-    uint8_t* order = out->order[local];
-    int len = 0;
-    Nodemask used;
-    // PRIV v4 04/27: a private node's FALLBACK list starts with itself (find_next_best_node
-    // only walks N_MEMORY), then continues with the N_MEMORY nodes by distance.
-    if (t.has(local, N_MEMORY_PRIVATE)) {
-      used.set(local);
-      order[len++] = static_cast<uint8_t>(local);
-    }
-    int prev = local;
-    int node;
-    while ((node = find_next_best_node(t, local, &used, node_load)) >= 0) {
-      if (t.node_distance(local, node) != t.node_distance(local, prev)) node_load[node]++;
-      order[len++] = static_cast<uint8_t>(node);
-      prev = node;
-    }
-    out->order_len[local] = static_cast<uint8_t>(len);
-    out->bounds[local * MAX_ZONELISTS + ZONELIST_FALLBACK] = static_cast<uint32_t>(end - base);
-    for (int i = 0; i < len; i++) end = build_zonerefs_node(t, order[i], end);
-    out->bounds[local * MAX_ZONELISTS + ZONELIST_NOFALLBACK] = static_cast<uint32_t>(end - base);
-    end = build_zonerefs_node(t, local, end);
-  }
+  for (int local = 0; local < nn; local++) build_zonelists(t, local, node_load, out, &end);
   out->bounds[nn * MAX_ZONELISTS] = static_cast<uint32_t>(end - base);
   out->refs.resize(static_cast<size_t>(end - base));
 }
 
-// The Machine's lists come from the same build; the copies are what its callers (and
-// MachineCorruptor) hold.
+// build_all_zonelists() at boot: the Machine's lists come from the same build; the
+// copies are what its callers (and MachineCorruptor) hold.
 void Machine::build_all_zonelists(const NumaTopology& topology) {
   BuiltZonelists built;
-  pagealloc::build_all_zonelists(topology, &built);
+  _build_all_zonelists(topology, &built);
   // The nodes' lists stay views into the one buffer (moving a vector keeps its storage).
   zonelist_refs_ = std::move(built.refs);
   const Zoneref* refs = zonelist_refs_.data();
@@ -141,7 +161,7 @@ size_t Machine::first_zones_zonelist(const Zonelist& zl, size_t from, unsigned h
   return zl.size();
 }
 
-// numa_zone_alloc_allowed() (PRIV patch 03) folded with cpuset_zone_allowed():
+// numa_zone_alloc_allowed() (PRIV v4 03/27) folded with cpuset_zone_allowed():
 //  1. a private node's zones need __GFP_PRIVATE (or the context's managed_node), even
 //     without cpusets;
 //  2. with cpusets and ALLOC_CPUSET, cpuset_node_allowed() decides;

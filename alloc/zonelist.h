@@ -2,7 +2,7 @@
 // Zonelists as a function of the NUMA topology a boot sees (build_zonelists(); PRIV v4
 // 04/27 for private nodes): which
 // nodes have memory, private memory or CPUs, which zones each node populates, and the
-// node distances. The Machine builds its lists with build_all_zonelists() below; the
+// node distances. The Machine builds its lists with _build_all_zonelists() below; the
 // zonelist fuzzer calls it directly, without the cost of booting a Machine.
 #pragma once
 
@@ -31,7 +31,7 @@ constexpr uint16_t zone_id_of(int nid, unsigned type) {
   return static_cast<uint16_t>(nid * MAX_NR_ZONES + type);
 }
 
-// Everything build_all_zonelists() reads. A plain value: no heap, no config reference.
+// Everything _build_all_zonelists() reads. A plain value: no heap, no config reference.
 struct NumaTopology {
   int nr_nodes = 0;
   Nodemask node_states[NR_NODE_STATES];         // node_states[] after boot
@@ -62,8 +62,9 @@ struct BuiltZonelists {
   std::span<const uint8_t> fallback_order(int nid) const { return {order[nid], order_len[nid]}; }
 };
 
-// __build_all_zonelists(): for each node in id order, the FALLBACK list (nodes from
-// find_next_best_node(), sharing node_load[] across nodes) and the NOFALLBACK list.
-void build_all_zonelists(const NumaTopology& t, BuiltZonelists* out);
+// __build_all_zonelists(): build_zonelists() for each node in id order: the FALLBACK
+// list (nodes from find_next_best_node(), sharing node_load[] across nodes) and the
+// NOFALLBACK list.
+void _build_all_zonelists(const NumaTopology& t, BuiltZonelists* out);
 
 }  // namespace pagealloc

@@ -88,7 +88,7 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
         alloc_flags_to_string(gfp_to_alloc_flags(eff, order, task, config.mobility_grouping))
             .c_str(),
         order);
-    unsigned reserve = gfp_pfmemalloc_flags(eff, task);
+    unsigned reserve = _gfp_pfmemalloc_flags(eff, task);
     std::printf("reserves:     %s\n",
                 reserve ? alloc_flags_to_string(reserve).c_str() : "none (no reserve escalation)");
   }

@@ -111,7 +111,7 @@ TargetOutcome run_zonelist(const uint8_t* data, size_t size) {
   // The Machine's own build, without booting one: the memmap, pcp and watermark setup
   // would cost more than everything checked here.
   BuiltZonelists built;
-  build_all_zonelists(numa_topology(in->config), &built);
+  _build_all_zonelists(numa_topology(in->config), &built);
   std::optional<Finding> f = check_zonelists(in->config, built);
   for (const ZonelistQuery& q : in->queries) {
     if (f) break;

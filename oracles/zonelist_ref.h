@@ -23,7 +23,7 @@ std::vector<Zoneref> spec_zonelist(const Machine& m, int nid, ZonelistKind kind)
 // ZONELIST-ORDER: every node's FALLBACK and NOFALLBACK list equals spec_zonelist().
 std::optional<Finding> check_zonelists(const Machine& m);
 // The same for lists built without a Machine from a valid config (the zonelist
-// fuzzer: build_all_zonelists(numa_topology(c))); zone ids are Zone::id's numbering.
+// fuzzer: _build_all_zonelists(numa_topology(c))); zone ids are Zone::id's numbering.
 std::optional<Finding> check_zonelists(const Config& c, const BuiltZonelists& built);
 
 // The iterator under test as a function, so tests can hand the checker a broken one.

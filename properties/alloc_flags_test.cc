@@ -102,16 +102,16 @@ TEST(alloc_flags, slow_7) {
 // to give NO_WATERMARKS anywhere, and plain requests to get nothing.
 TEST(alloc_flags, pfmemalloc_1) {
   TaskContext t;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, t), 0u);
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_MEMALLOC, t), ALLOC_NO_WATERMARKS);
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOMEMALLOC, t), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, t), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_MEMALLOC, t), ALLOC_NO_WATERMARKS);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_MEMALLOC | __GFP_NOMEMALLOC, t), 0u);
   TaskContext irq;
   irq.in_interrupt = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_ATOMIC | __GFP_MEMALLOC, irq), ALLOC_NO_WATERMARKS);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_ATOMIC | __GFP_MEMALLOC, irq), ALLOC_NO_WATERMARKS);
   TaskContext all;
   all.pf_memalloc = true;
   all.oom_victim = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_NOMEMALLOC, all), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL | __GFP_NOMEMALLOC, all), 0u);
 }
 
 // alloc-flags-pfmemalloc-2: Expect PF_MEMALLOC to give NO_WATERMARKS in task context and
@@ -119,13 +119,13 @@ TEST(alloc_flags, pfmemalloc_1) {
 TEST(alloc_flags, pfmemalloc_2) {
   TaskContext task;
   task.pf_memalloc = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, task), ALLOC_NO_WATERMARKS);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, task), ALLOC_NO_WATERMARKS);
   TaskContext softirq = task;
   softirq.in_serving_softirq = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_ATOMIC, softirq), ALLOC_NO_WATERMARKS);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_ATOMIC, softirq), ALLOC_NO_WATERMARKS);
   TaskContext irq = task;
   irq.in_interrupt = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_ATOMIC, irq), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_ATOMIC, irq), 0u);
 }
 
 // alloc-flags-pfmemalloc-3: Expect an OOM victim to get ALLOC_OOM only in task context
@@ -133,16 +133,16 @@ TEST(alloc_flags, pfmemalloc_2) {
 TEST(alloc_flags, pfmemalloc_3) {
   TaskContext victim;
   victim.oom_victim = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, victim), ALLOC_OOM);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, victim), ALLOC_OOM);
   TaskContext softirq = victim;
   softirq.in_serving_softirq = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, softirq), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, softirq), 0u);
   TaskContext irq = victim;
   irq.in_interrupt = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, irq), 0u);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, irq), 0u);
   TaskContext both = victim;
   both.pf_memalloc = true;
-  EXPECT_EQ(gfp_pfmemalloc_flags(GFP_KERNEL, both), ALLOC_NO_WATERMARKS);
+  EXPECT_EQ(_gfp_pfmemalloc_flags(GFP_KERNEL, both), ALLOC_NO_WATERMARKS);
 }
 
 // alloc-flags-context-1: Expect the memalloc scopes to strip gfp bits: NOIO clears IO

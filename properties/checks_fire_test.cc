@@ -91,7 +91,7 @@ TEST(checks_fire, zonelist_order) {
 TEST(checks_fire, zonelist_order_built) {
   const Config c = configs::numa(2, 1024, 4, 2);
   BuiltZonelists built;
-  build_all_zonelists(numa_topology(c), &built);
+  _build_all_zonelists(numa_topology(c), &built);
   ASSERT_EQ(check_zonelists(c, built), std::nullopt);
   ASSERT_GE(built.list(0, ZONELIST_FALLBACK).size(), 2u);
   std::swap(built.refs[0], built.refs[1]);  // node 0's FALLBACK list comes first

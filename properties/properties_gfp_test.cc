@@ -115,7 +115,7 @@ TEST(props_flags, reserve_1) {
   check(Budget{.runs = 1000}, [] {
     const gfp_t g = *gen_gfp();
     const TaskContext task = *gen_task();
-    const unsigned r = gfp_pfmemalloc_flags(g, task);
+    const unsigned r = _gfp_pfmemalloc_flags(g, task);
     RC_ASSERT((r == 0 || r == ALLOC_NO_WATERMARKS || r == ALLOC_OOM));
     RC_ASSERT(r == spec_reserve_flags(g, task));
     if (g & __GFP_NOMEMALLOC) RC_ASSERT(r == 0u);

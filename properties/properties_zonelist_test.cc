@@ -98,7 +98,7 @@ void order_2(const Config& cfg) {
   Machine m(cfg);
   const NumaTopology t = numa_topology(cfg);
   BuiltZonelists built;
-  build_all_zonelists(t, &built);
+  _build_all_zonelists(t, &built);
   if (auto f = check_zonelists(cfg, built))
     fail_machine(m, f->id + ": " + f->summary + "\n" + f->expected + "\n" + f->actual);
   RC_ASSERT(t.nr_nodes == static_cast<int>(m.nr_nodes()));

@@ -233,11 +233,11 @@ TEST(watermarks, sysctl_4) {
 TEST(watermarks, ok_1) {
   Machine m(configs::single_zone(32768));
   const Zone& z = m.node_zone(0, ZONE_NORMAL);
-  EXPECT_TRUE(m.zone_watermark_ok(z, 0, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 102));
-  EXPECT_FALSE(m.zone_watermark_ok(z, 0, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 101));
-  EXPECT_TRUE(m.zone_watermark_ok(z, 3, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 109));
-  EXPECT_FALSE(m.zone_watermark_ok(z, 3, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 108));
-  EXPECT_FALSE(m.zone_watermark_ok(z, 3, 0, ZONE_NORMAL, ALLOC_WMARK_MIN, 0));  // 0-7 < 0
+  EXPECT_TRUE(m._zone_watermark_ok(z, 0, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 102));
+  EXPECT_FALSE(m._zone_watermark_ok(z, 0, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 101));
+  EXPECT_TRUE(m._zone_watermark_ok(z, 3, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 109));
+  EXPECT_FALSE(m._zone_watermark_ok(z, 3, 101, ZONE_NORMAL, ALLOC_WMARK_MIN, 108));
+  EXPECT_FALSE(m._zone_watermark_ok(z, 3, 0, ZONE_NORMAL, ALLOC_WMARK_MIN, 0));  // 0-7 < 0
 }
 
 // watermarks-ok-2: Expect the reserve discounts in the kernel's order with integer division
@@ -261,8 +261,8 @@ TEST(watermarks, ok_2) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(alloc_flags_to_string(c.flags));
-    EXPECT_TRUE(m.zone_watermark_ok(z, 0, 101, ZONE_NORMAL, c.flags, c.min + 1));
-    EXPECT_FALSE(m.zone_watermark_ok(z, 0, 101, ZONE_NORMAL, c.flags, c.min));
+    EXPECT_TRUE(m._zone_watermark_ok(z, 0, 101, ZONE_NORMAL, c.flags, c.min + 1));
+    EXPECT_FALSE(m._zone_watermark_ok(z, 0, 101, ZONE_NORMAL, c.flags, c.min));
   }
 }
 
@@ -272,13 +272,13 @@ TEST(watermarks, ok_3) {
   Machine m(configs::pc_like(61440, 65536));
   const Zone& z = m.node_zone(0, ZONE_DMA32);
   // 507 + 256 = 763
-  EXPECT_TRUE(m.zone_watermark_ok(z, 0, 507, ZONE_NORMAL, 0, 764));
-  EXPECT_FALSE(m.zone_watermark_ok(z, 0, 507, ZONE_NORMAL, 0, 763));
-  EXPECT_TRUE(m.zone_watermark_ok(z, 0, 507, ZONE_DMA32, 0, 508));
+  EXPECT_TRUE(m._zone_watermark_ok(z, 0, 507, ZONE_NORMAL, 0, 764));
+  EXPECT_FALSE(m._zone_watermark_ok(z, 0, 507, ZONE_NORMAL, 0, 763));
+  EXPECT_TRUE(m._zone_watermark_ok(z, 0, 507, ZONE_DMA32, 0, 508));
   // DMA under a MOVABLE-capable request: 32 + 496
   const Zone& dma = m.node_zone(0, ZONE_DMA);
-  EXPECT_FALSE(m.zone_watermark_ok(dma, 0, 32, ZONE_MOVABLE, 0, 528));
-  EXPECT_TRUE(m.zone_watermark_ok(dma, 0, 32, ZONE_MOVABLE, 0, 529));
+  EXPECT_FALSE(m._zone_watermark_ok(dma, 0, 32, ZONE_MOVABLE, 0, 528));
+  EXPECT_TRUE(m._zone_watermark_ok(dma, 0, 32, ZONE_MOVABLE, 0, 529));
 }
 
 // watermarks-ok-4: Expect free CMA pages not to count for a request without ALLOC_CMA: 1024
@@ -349,7 +349,7 @@ TEST(watermarks, ok_6) {
   ASSERT_EQ(z.nr_free_pages, 4);
   EXPECT_TRUE(m.zone_watermark_ok(z, 0, 0, ZONE_NORMAL, 0));
   EXPECT_FALSE(m.zone_watermark_ok(z, 1, 0, ZONE_NORMAL, 0));
-  EXPECT_FALSE(m.zone_watermark_ok(z, 1, 0, ZONE_NORMAL, 0, 1000));
+  EXPECT_FALSE(m._zone_watermark_ok(z, 1, 0, ZONE_NORMAL, 0, 1000));
 }
 
 // watermarks-ok-7: Expect free CMA blocks to satisfy the high-order list test only for
@@ -361,9 +361,9 @@ TEST(watermarks, ok_7) {
   const Zone& z = m.node_zone(0, ZONE_NORMAL);
   ASSERT_EQ(z.nr_free_cma_pages, 32);
   // Explicit free 1000: 1000 - 1 - 32 > 0, so only the list test decides.
-  EXPECT_FALSE(m.zone_watermark_ok(z, 1, 0, ZONE_NORMAL, 0, 1000));
-  EXPECT_TRUE(m.zone_watermark_ok(z, 1, 0, ZONE_NORMAL, ALLOC_CMA, 1000));
-  EXPECT_TRUE(m.zone_watermark_ok(z, 0, 0, ZONE_NORMAL, 0, 1000));  // order 0: no list test
+  EXPECT_FALSE(m._zone_watermark_ok(z, 1, 0, ZONE_NORMAL, 0, 1000));
+  EXPECT_TRUE(m._zone_watermark_ok(z, 1, 0, ZONE_NORMAL, ALLOC_CMA, 1000));
+  EXPECT_TRUE(m._zone_watermark_ok(z, 0, 0, ZONE_NORMAL, 0, 1000));  // order 0: no list test
 }
 
 // ---- zone_watermark_fast -----------------------------------------------------------------

@@ -249,7 +249,7 @@ TEST(zonelist, holes_1) {
   EXPECT_TRUE(m.zonelist(2, ZONELIST_NOFALLBACK).empty());
   EXPECT_EQ(zonelist_nodes(m, 2, ZONELIST_FALLBACK), (V{1, 0}));
   BuiltZonelists built;
-  build_all_zonelists(numa_topology(c), &built);
+  _build_all_zonelists(numa_topology(c), &built);
   for (int nid = 0; nid < 3; nid++)
     for (ZonelistKind k : {ZONELIST_FALLBACK, ZONELIST_NOFALLBACK}) {
       const std::span<const Zoneref> got = built.list(nid, k);
