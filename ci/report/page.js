@@ -118,11 +118,13 @@ function targetCard(t) {
         !t.ran ? 'not run' : nc ? `${nc} crash${nc > 1 ? 'es' : ''}` : 'no crashes')));
   if (!t.ran) return card;
   card.append(el('div', {class: 'stats'},
-    stat(num(t.exec_s), 'exec/s'), stat(num(t.cov), 'edges (cov)'),
+    stat(num(t.exec_s), 'exec/s (whole run)'), stat(num(t.cov), 'edges (cov)'),
     stat(num(t.ft), 'features (ft)'),
     stat(`${num(t.corpus_before)} \u2192 ${num(t.corpus_after)}`, 'corpus before \u2192 after'),
     stat(duration(t.seconds), 'fuzzed')));
   card.append(el('p', {class: 'where'}, whereText(t)));
+  if (t.fuzzer_exit !== 0 && t.fuzzer_exit !== 255 && t.fuzzer_exit !== null && nc === 0)
+    card.append(el('p', {class: 'where'}, `The fuzzer exited ${t.fuzzer_exit}: see ${t.log}`));
   const sr = t.series || [];
   const sec = (v) => `${short(v)} s`;
   const o = {xFromZero: true, xlabel: 'seconds', xfmt: sec};
