@@ -4,7 +4,12 @@
 # $LIB_FUZZING_ENGINE $SRC $WORK $OUT; never adds sanitizer flags of its own.
 # ci/oss-fuzz-check runs this without Docker for the address, undefined and coverage
 # builds.
+# $SRC/buddycheck is the checked-out repository: buddycheck itself, or a kernel tree
+# that carries it in tools/testing/buddycheck (README "Fuzzing in your CI").
 SRCDIR="$SRC/buddycheck"
+[ -f "$SRCDIR/fuzz/ops_fuzzer.cc" ] || SRCDIR="$SRC/buddycheck/tools/testing/buddycheck"
+[ -f "$SRCDIR/fuzz/ops_fuzzer.cc" ] || { echo "build.sh: no buddycheck in $SRC/buddycheck or its tools/testing/buddycheck" >&2; exit 1; }
+echo "build.sh: buddycheck sources in $SRCDIR"
 BUILD="$WORK/buddycheck-build"
 TARGETS="ops alloc_flags zonelist trace"
 
