@@ -108,8 +108,8 @@ bool Parser::config_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kConfigKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown config key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kConfigKeys)));
+      return fail(kv.key.col, fmt::format("unknown config key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kConfigKeys), join_names(kConfigKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate config key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -181,8 +181,8 @@ bool Parser::node_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kNodeKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown node key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kNodeKeys)));
+      return fail(kv.key.col, fmt::format("unknown node key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kNodeKeys), join_names(kNodeKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate node key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -219,8 +219,8 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kZoneKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown zone key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kZoneKeys)));
+      return fail(kv.key.col, fmt::format("unknown zone key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kZoneKeys), join_names(kZoneKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate zone key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -325,18 +325,26 @@ static_assert([] {
 }());
 size_t field_index(uint32_t bits) { return static_cast<size_t>(std::countr_zero(bits)) - 1; }
 
+// A config line word or an op name the first word of a line may be a typo of.
+std::string line_word_hint(std::string_view word) {
+  pagealloc::Closest near(word);
+  for (std::string_view w : Names(kLineWords).words()) near.offer(w);
+  for (std::string_view w : Names(kOpNames).words()) near.offer(w);
+  return near.hint();
+}
+
 }  // namespace
 
 bool Parser::op_line(const std::vector<Token>& toks) {
   const int k = kOpNames.find(toks[0].text);
   if (k < 0) {
     if (sec_ == kOps)
-      return fail(toks[0].col,
-                  fmt::format("unknown op {} (ops: {})", quote(toks[0].text), op_names()));
+      return fail(toks[0].col, fmt::format("unknown op {}{} (ops: {})", quote(toks[0].text),
+                                           hint(toks[0].text, kOpNames), op_names()));
     return fail(
         toks[0].col,
-        fmt::format("unknown line {} (expected config, node, zone, distance, cma or an op: {})",
-                    quote(toks[0].text), op_names()));
+        fmt::format("unknown line {}{} (expected config, node, zone, distance, cma or an op: {})",
+                    quote(toks[0].text), line_word_hint(toks[0].text), op_names()));
   }
   const auto kind = static_cast<OpKind>(k);
   if (sec_ != kOps) {
@@ -354,9 +362,13 @@ bool Parser::op_line(const std::vector<Token>& toks) {
     const int fi = kFieldKeys.find(kv.key.text);
     if (fi < 0 || !(info.fields & kFields[fi].bit)) {
       const std::string takes = field_names(info.fields);
-      return fail(kv.key.col,
-                  fmt::format("op '{}' does not take {} ({})", info.name, quote(kv.key.text),
-                              takes.empty() ? "it takes no fields" : "takes: " + takes));
+      pagealloc::Closest near(kv.key.text);
+      for (const TraceField& f : kFields)
+        if (info.fields & f.bit) near.offer(f.key);
+      return fail(
+          kv.key.col,
+          fmt::format("op '{}' does not take {}{} ({})", info.name, quote(kv.key.text), near.hint(),
+                      takes.empty() ? "it takes no fields" : "takes: " + takes));
     }
     if (given_bits & kFields[fi].bit)
       return fail(kv.key.col, fmt::format("duplicate '{}' (first given at column {})", kv.key.text,

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alloc/message.h"
 #include "alloc/name_index.h"
 #include "drive/trace.h"
 #include "drive/trace_tables.h"
@@ -28,8 +29,10 @@ using Names = pagealloc::NameSet;
 // `toks` so one parse reuses one buffer.
 void tokenize(std::string_view line, std::vector<Token>* toks);
 // A token for a message: quoted, non-printable bytes escaped, long ones shortened.
-std::string quote(std::string_view s);
+using pagealloc::quote;
 std::string join_names(Names names);
+// " (did you mean 'x'?)" when `word` is a typo of one of `names`, else "".
+std::string hint(std::string_view word, Names names);
 
 enum class Num { ok, junk, range };
 // Decimal or 0x-hex, no sign, no overflow: values above `max` are Num::range.
