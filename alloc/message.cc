@@ -29,6 +29,27 @@ std::string quote(std::string_view s) {
   return out + "'";
 }
 
+std::string escape_text(std::string_view s, size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (i == max) {
+      out += "\n... (" + std::to_string(s.size() - max) + " more bytes)\n";
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c >= 0x20 && c < 0x7f && c != '\\') || c == '\n' || c == '\t') {
+      out += static_cast<char>(c);
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      const char esc[] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, sizeof esc);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 constexpr size_t kMaxWord = 64;

@@ -19,6 +19,10 @@ inline constexpr size_t kQuoteMax = 40;
 // backslash), every other byte as \xNN, at most kQuoteMax bytes of it shown.
 std::string quote(std::string_view s);
 
+// A block of untrusted text (an input shown in a report): lines kept, tabs kept, every
+// other control or non-ASCII byte as \xNN, at most `max` bytes of it shown.
+std::string escape_text(std::string_view s, size_t max = 4096);
+
 // The best "did you mean" among the names offered: the closest by edit distance
 // (insertions, deletions, substitutions and swaps of neighbours; case differences cost
 // nothing), if it is close enough to be a typo. Words longer than 64 bytes get none.

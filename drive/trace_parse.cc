@@ -8,33 +8,53 @@
 #include <climits>
 #include <cstring>
 
+#include "drive/memory.h"
 #include "drive/trace_parser.h"
 
 namespace buddycheck {
 
 namespace trace_detail {
 
-ParseResult Parser::run() {
-  const char* p = text_.data();
-  const char* const end = p + text_.size();
+ParseResult Parser::run(std::string_view text) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
   bool ok = true;
   while (ok) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     if (!nl) nl = end;
-    line_++;
-    tokenize(std::string_view(p, static_cast<size_t>(nl - p)), &toks_);
-    if (!toks_.empty()) ok = line(toks_);
+    ok = feed(std::string_view(p, static_cast<size_t>(nl - p)));
     if (nl == end) break;
     p = nl + 1;
   }
-  if (ok && sec_ == kWantHeader)
-    ok = fail_at(1, 1,
-                 fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
-  if (ok && sec_ != kOps) ok = finish_config(last_config_line_);
+  if (ok) ok = finish();
   ParseResult r;
   if (ok) r.trace = std::move(t_);
   else r.error = std::move(err_);
   return r;
+}
+
+bool Parser::feed(std::string_view text) {
+  line_++;
+  if (text.size() > kMaxTraceLineBytes)
+    return fail(1, fmt::format("line longer than {} bytes", kMaxTraceLineBytes));
+  tokenize(text, &toks_);
+  return toks_.empty() || line(toks_);
+}
+
+bool Parser::finish() {
+  if (sec_ == kWantHeader)
+    return fail_at(1, 1,
+                   fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
+  if (sec_ != kOps) return finish_config(last_config_line_);
+  return true;
+}
+
+bool Parser::take_op(Op* op, OpSource* where) {
+  if (!pending_) return false;
+  *op = std::move(*pending_);
+  pending_.reset();
+  if (where) *where = pending_src_;
+  return true;
 }
 
 bool Parser::line(const std::vector<Token>& toks) {
@@ -293,6 +313,13 @@ bool Parser::finish_config(size_t at) {
   c.cpu_node.assign(cpu_node_.begin(), cpu_node_.begin() + (max_cpu_ + 1));
   if (std::string e = validate_config(c); !e.empty())
     return fail_at(at, 1, "invalid machine config: " + e);
+  if (options_.max_memory) {
+    const MemoryEstimate m = estimate_memory(c);
+    if (m.total() > options_.max_memory)
+      return fail_at(at, 1, over_limit_message(m, options_.max_memory));
+  }
+  config_done_ = true;
+  config_at_ = at;
   return true;
 }
 
@@ -389,7 +416,16 @@ bool Parser::op_line(const std::vector<Token>& toks) {
       return fail(kv.value.col, fmt::format("missing value after '{}='", kFields[fi].key));
     if (!field(&op, kFields[fi].bit, kFields[fi].key, kv.value)) return false;
   }
-  t_.ops.push_back(std::move(op));
+  if (keep_ops_) {
+    t_.ops.push_back(std::move(op));
+    return true;
+  }
+  pending_ = std::move(op);
+  pending_src_.line = line_;
+  pending_src_.col = toks[0].col;
+  pending_src_.field_col.fill(0);
+  for (uint32_t b = given_bits; b; b &= b - 1)
+    pending_src_.field_col[field_index(b)] = static_cast<uint32_t>(given[field_index(b)]->col);
   return true;
 }
 
@@ -465,8 +501,9 @@ bool Parser::field(Op* op, uint32_t bit, std::string_view key, const Token& v) {
 
 }  // namespace trace_detail
 
-ParseResult parse_trace(std::string_view text, std::string_view filename) {
-  return trace_detail::Parser(text, filename).run();
+ParseResult parse_trace(std::string_view text, std::string_view filename,
+                        const ParseOptions& options) {
+  return trace_detail::Parser(filename, options, true).run(text);
 }
 
 }  // namespace buddycheck

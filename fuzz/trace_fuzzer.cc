@@ -3,16 +3,17 @@
 // that parses prints and reparses to the same trace and the same text.
 #include <string_view>
 
+#include "alloc/message.h"
 #include "drive/trace.h"
 #include "fuzz/targets.h"
 #include "oracles/checks.h"
 
 namespace buddycheck::fuzz {
 
-TargetOutcome run_trace_bytes(const uint8_t* data, size_t size) {
+TargetOutcome run_trace_bytes(const uint8_t* data, size_t size, const InputInfo& in) {
   TargetOutcome o;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  ParseResult p = parse_trace(text, "<input>");
+  ParseResult p = parse_trace(text, in.file);
   if (!p.ok()) {
     o.status = Outcome::BadInput;
     o.report = p.error ? p.error->to_string() : "parse failed without an error";
@@ -32,8 +33,8 @@ TargetOutcome run_trace_bytes(const uint8_t* data, size_t size) {
   o.status = Outcome::Finding;
   o.finding = f;
   o.trace = printed;
-  o.report = "buddycheck: " + f.id + " " + problem + "\ninput:\n" + std::string(text) +
-             "\nprinted:\n" + printed;
+  o.report = "buddycheck: " + f.id + " " + problem + "\ninput:\n" + pagealloc::escape_text(text) +
+             "\nprinted:\n" + printed + "\nreplay: " + replay_command(in, "trace") + "\n";
   return o;
 }
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "drive/progress.h"
 #include "drive/trace.h"
 
 namespace buddycheck::props {
@@ -107,8 +108,18 @@ void check(Budget budget, std::function<void()> prop) {
   rc::detail::TestMetadata meta;
   meta.id = id;
   meta.description = id;
+  // Long runs (BUDDYCHECK_LONG) show which case they are at, on a terminal only.
+  Progress meter(id, long_factor() > 0 && isatty(STDERR_FILENO) == 1);
+  uint64_t cases = 0;
+  auto counted = [&meter, &cases, max = params.maxSuccess, prop = std::move(prop)] {
+    ++cases;
+    meter.update(cases, static_cast<uint64_t>(max),
+                 cases > static_cast<uint64_t>(max) ? "shrinking a failure" : "");
+    prop();
+  };
   const auto result =
-      rc::detail::checkProperty(rc::detail::toProperty(std::move(prop)), meta, params);
+      rc::detail::checkProperty(rc::detail::toProperty(std::move(counted)), meta, params);
+  meter.done();
   std::ostringstream msg;
   rc::detail::printResultMessage(result, msg);
   const std::string mutant = env_str("BUDDYCHECK_MUTANT");
