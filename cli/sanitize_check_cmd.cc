@@ -75,7 +75,7 @@ int cmd_sanitize_check(const Context& ctx, const std::string& rules_arg,
     return d.exit_code();
   }
   const rules::Implementation impl = rules::machine_implementation();
-  Progress meter("sanitize-check " + rules_file, ctx.progress);
+  Progress meter("sanitize-check", ctx.progress);
   rules::CheckOptions o;
   o.progress = [&](uint64_t done, uint64_t total) { meter.update(done, total, "gfp classes"); };
   rules::CheckResult r = rules::sanitize_check(*table, impl, o);
