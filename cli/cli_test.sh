@@ -117,6 +117,16 @@ progress_on_terminal_only)
   run 0 script -qec "'$BC' sanitize-check '$SRC/rules/alloc_flags.rules' > /dev/null" "$T/typescript"
   has out "sanitize-check: [0-9]+% \([0-9]+/[0-9]+\), gfp classes"
   ;;
+progress_long_properties)
+  # BUDDYCHECK_LONG property runs show which case they are at, on a terminal only.
+  P=$(dirname "$BC")/properties_gfp_test
+  run 0 script -qec "BUDDYCHECK_LONG=2 '$P' --gtest_filter=props_gfp.zone_1" "$T/typescript"
+  has out "props_gfp/zone_1: [0-9]+% \([0-9]+/[0-9]+\)"
+  run 0 script -qec "'$P' --gtest_filter=props_gfp.zone_1" "$T/typescript"
+  hasnt out "props_gfp/zone_1: [0-9]+%"
+  BUDDYCHECK_LONG=2 run 0 "$P" --gtest_filter=props_gfp.zone_1
+  hasnt err "props_gfp/zone_1: [0-9]+%"
+  ;;
 dump_labels)
   head_trace 'alloc order=0 gfp=GFP_KERNEL' 'dump what=buddyinfo' 'free id=0' '# a comment' \
     'dump what=buddyinfo' > "$T/t.trace"

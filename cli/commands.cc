@@ -238,7 +238,7 @@ int cmd_minimize(const Context& ctx, const Input& in, const std::string& out_pat
       });
   meter.done();
   if (!s) {
-    std::fprintf(stderr, "%s: its trace runs clean; nothing to minimize%s\n", in.file.c_str(),
+    std::fprintf(stderr, "%s:1:1: its trace runs clean: nothing to minimize%s\n", in.file.c_str(),
                  in.target == "zonelist" || in.file.find("zonelist") != std::string::npos
                      ? " (zonelist iteration findings need --fuzzer)"
                      : "");

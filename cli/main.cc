@@ -317,8 +317,8 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     std::fputs(
         "buddycheck: out of memory: the input needs more memory than this process may have "
-        "(see ulimit -v); a smaller machine or trace, or a lower --max-memory, finds that out "
-        "before building anything\n",
+        "(ulimit -v?); with --max-memory below what it may have, such an input is refused "
+        "before anything is built\n",
         stderr);
     return buddycheck::cli::kExitBadInput;
   } catch (const std::length_error& e) {

@@ -70,7 +70,7 @@ endif()
 if(BUDDYCHECK_MUTANTS)
   foreach(case unknown_subcommand unknown_option did_you_mean_gfp file_errors_say_why
                flag_not_blamed_on_file sanitize_check_default_rules help
-               progress_on_terminal_only dump_labels replay_names_binary runner_errors_name_line
+               progress_on_terminal_only progress_long_properties dump_labels replay_names_binary runner_errors_name_line
                fuzz_inputs_name_file memory_limit allocation_failure_exits_2 long_trace_streams
                gtest_needs_output)
     add_test(NAME cli.${case}

@@ -79,6 +79,14 @@ std::string first_line_naming(const std::string& text, const std::string& ids) {
 
 }  // namespace
 
+std::string buddycheck_command() {
+  // The buddycheck built beside this test binary (build/<preset>/bin/), else $PATH's.
+  const std::filesystem::path self(::testing::internal::GetArgvs()[0]);
+  const std::filesystem::path beside = self.parent_path() / "buddycheck";
+  std::error_code ec;
+  return std::filesystem::exists(beside, ec) ? beside.string() : "buddycheck";
+}
+
 // `extra` ops (performed on the machine directly, after the runner's) are appended.
 std::string write_trace(const Runner& r, const std::vector<Op>& extra) {
   Trace t = r.trace();
@@ -98,8 +106,9 @@ std::string dumps(const Machine& m) {
   Trace t = r.trace();
   t.ops.insert(t.ops.end(), extra.begin(), extra.end());
   const std::string path = write_trace(r, extra);
-  RC_FAIL(fmt::format("{}: {}\n{}---- trace ({} ops; replay: buddycheck run {})\n{}", id, what,
-                      dumps(r.machine()), t.ops.size(), path, print_trace(t)));
+  RC_FAIL(fmt::format("{}: {}\n{}---- trace ({} ops; replay: {} run {})\n{}", id, what,
+                      dumps(r.machine()), t.ops.size(), buddycheck_command(), path,
+                      print_trace(t)));
 }
 
 void check(Budget budget, std::function<void()> prop) {
