@@ -196,7 +196,7 @@ allocation_failure_exits_2)
   # 16 MiB memmap) is exit 2 with a message, not an abort.
   printf 'buddycheck-trace 1\nnode 0\nzone 0 Normal start=0 pages=0x100000\n' > "$T/big.trace"
   ASAN_OPTIONS=max_allocation_size_mb=8 run 2 "$BC" run "$T/big.trace"
-  has err "^buddycheck: out of memory: "
+  has err "^$T/big.trace:3:1: out of memory building the machine \(estimated 87 MiB .*\): "
   ;;
 long_trace_streams)
   # A million ops run in bounded memory: the trace is read a line at a time and the

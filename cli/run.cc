@@ -5,6 +5,8 @@
 // this binary.
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <new>
 
 #include <fmt/format.h>
 
@@ -38,12 +40,37 @@ Streamed stream(const Context& ctx, const std::string& file, RunOptions o,
     return res;
   }
   o.max_memory = ctx.max_memory;
-  Runner r(reader.config(), o);
+  auto out_of_memory = [&](size_t line, size_t col, const std::string& what) {
+    const std::string msg = fmt::format(
+        "{}:{}:{}: out of memory {}: the process may have less than the limit of {} (ulimit "
+        "-v?); with --max-memory below what it may have, this is refused before anything is "
+        "built",
+        file, line, col, what, format_bytes(ctx.max_memory));
+    std::fprintf(stderr, "%s\n", msg.c_str());
+    res.rc = kExitBadInput;
+    res.outcome = "with an error: " + msg;
+    return res;
+  };
+  std::unique_ptr<Runner> runner;
+  try {
+    runner = std::make_unique<Runner>(reader.config(), o);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(
+        reader.config_line(), 1,
+        "building the machine (estimated " + estimate_memory(reader.config()).to_string() + ")");
+  }
+  Runner& r = *runner;
   Op op;
   OpSource where;
   std::optional<Finding> finding;
   while (reader.next(&op, &where)) {
-    StepResult s = r.step(op, where.line);
+    StepResult s;
+    try {
+      s = r.step(op, where.line);
+    } catch (const std::bad_alloc&) {
+      return out_of_memory(where.line, where.col,
+                           fmt::format("in op #{} ({})", r.nr_ops() - 1, print_op(op)));
+    }
     if (!r.log().empty()) std::fputs(r.take_log().c_str(), stdout);
     if (s.error) {
       const std::string msg =
