@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "alloc/message.h"
+
 namespace pagealloc {
 
 namespace {
@@ -163,7 +165,7 @@ std::optional<AllocFlags> parse_ctx_flags(std::string_view s, std::string* error
                 : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
                                                             : -1;
         if (d < 0 || v >> 60) {
-          if (error) *error = fmt::format("bad number '{}' in alloc_flags", tok);
+          if (error) *error = fmt::format("bad number {} in alloc_flags", quote(tok));
           if (error_col) *error_col = tok_col;
           return std::nullopt;
         }
@@ -171,9 +173,13 @@ std::optional<AllocFlags> parse_ctx_flags(std::string_view s, std::string* error
       }
       f.bits |= v;
     } else {
-      if (error)
-        *error = tok.empty() ? std::string("empty alloc_flags field")
-                             : fmt::format("unknown alloc_flags field '{}'", tok);
+      if (error) {
+        Closest near(tok);
+        for (const CtxFieldInfo& i : kCtxFields) near.offer(i.name);
+        *error = tok.empty()
+                     ? std::string("empty alloc_flags field")
+                     : fmt::format("unknown alloc_flags field {}{}", quote(tok), near.hint());
+      }
       if (error_col) *error_col = tok_col;
       return std::nullopt;
     }

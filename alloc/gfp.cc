@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "alloc/message.h"
 #include "alloc/name_index.h"
 
 namespace pagealloc {
@@ -103,7 +104,10 @@ bool parse_name_list(std::string_view text, size_t base_col, gfp_t* out, std::st
             fmt::format("gfp bits {:#x} are outside __GFP_BITS_MASK {:#x}", *v, __GFP_BITS_MASK));
       mask |= static_cast<gfp_t>(*v);
     } else {
-      return fail(error, col, tok_col, fmt::format("unknown gfp flag '{}'", tok));
+      Closest near(tok);
+      for (const GfpName& n : kNames) near.offer(n.name);
+      return fail(error, col, tok_col,
+                  fmt::format("unknown gfp flag {}{}", quote(tok), near.hint()));
     }
     pos = bar + 1;
   }
@@ -174,7 +178,7 @@ std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t
     std::string_view num = t.substr(0, paren);
     auto v = parse_number(trim_spaces(num, nullptr));
     if (!v) {
-      fail(error, error_col, col, fmt::format("'{}' is not a number", num));
+      fail(error, error_col, col, fmt::format("{} is not a number", quote(num)));
       return std::nullopt;
     }
     if (*v & ~uint64_t{__GFP_BITS_MASK}) {
@@ -189,7 +193,7 @@ std::optional<gfp_t> parse_gfp(std::string_view text, std::string* error, size_t
       return std::nullopt;
     if (named != *v) {
       fail(error, error_col, col + paren + 1,
-           fmt::format("names ({}) mean {:#x} but the number says {:#x}", inner, named, *v));
+           fmt::format("names {} mean {:#x} but the number says {:#x}", quote(inner), named, *v));
       return std::nullopt;
     }
     return static_cast<gfp_t>(*v);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "alloc/message.h"
+
 namespace pagealloc {
 
 std::string nodemask_to_string(Nodemask m) {
@@ -66,7 +68,8 @@ std::optional<Nodemask> parse_nodemask(std::string_view text, std::string* error
     for (int n = a; n <= b; n++) m.set(n);
     if (pos == text.size()) break;
     if (text[pos] != ',') {
-      fail(error, error_col, pos, fmt::format("unexpected '{}' in nodemask", text[pos]));
+      fail(error, error_col, pos,
+           fmt::format("unexpected {} in nodemask", quote(text.substr(pos, 1))));
       return std::nullopt;
     }
     pos++;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `buddycheck gfp` and `buddycheck dump`: looking at masks and machines.
+// `buddycheck gfp` (looking at a mask) and the direct-map part of `buddycheck dump`.
 #include <cstdio>
 
 #include <fmt/format.h>
 
+#include "alloc/message.h"
 #include "cli/commands.h"
 #include "drive/runner.h"
 #include "drive/trace.h"
@@ -12,23 +13,24 @@ namespace buddycheck::cli {
 
 using namespace pagealloc;
 
-int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_trace,
-            const std::string& task_text) {
+int cmd_gfp(const Context& ctx, const std::string& mask, unsigned order,
+            const std::string& machine_trace, const std::string& task_text) {
   std::string error;
   size_t col = 0;
   std::optional<gfp_t> g = parse_gfp(mask, &error, &col);
   if (!g) {
-    std::fprintf(stderr, "gfp:%zu: %s\n", col + 1, error.c_str());
+    std::fprintf(stderr, "buddycheck gfp: MASK, column %zu: %s\n", col + 1, error.c_str());
     return kExitBadInput;
   }
   Config config = configs::pc_like(16384, 16384);
   if (!machine_trace.empty()) {
-    ParseResult p = load_trace_file(machine_trace);
-    if (!p.ok()) {
-      std::fprintf(stderr, "%s\n", p.error->to_string().c_str());
+    // Only the config is needed: the reader stops at the first op.
+    TraceReader reader(machine_trace, ParseOptions{ctx.max_memory});
+    if (!reader.ok()) {
+      std::fprintf(stderr, "%s\n", reader.error()->to_string().c_str());
       return kExitBadInput;
     }
-    config = p.trace->config;
+    config = reader.config();
   }
   TaskContext task;
   if (!task_text.empty()) {
@@ -39,10 +41,16 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
       if (bar == std::string::npos) bar = task_text.size();
       std::string tok = task_text.substr(pos, bar - pos);
       bool found = false;
-      for (unsigned b = 0; b < NR_TASK_BITS; b++)
+      Closest near(tok);
+      std::string names;
+      for (unsigned b = 0; b < NR_TASK_BITS; b++) {
         if (task_bit_name(b) == tok) bits |= 1u << b, found = true;
+        near.offer(task_bit_name(b));
+        names += (b ? ", " : "") + std::string(task_bit_name(b));
+      }
       if (!found) {
-        std::fprintf(stderr, "--task: unknown task bit '%s'\n", tok.c_str());
+        std::fprintf(stderr, "buddycheck gfp: --task: unknown task bit %s%s (bits: %s)\n",
+                     quote(tok).c_str(), near.hint().c_str(), names.c_str());
         return kExitBadInput;
       }
       pos = bar + 1;
@@ -104,65 +112,28 @@ int cmd_gfp(const std::string& mask, unsigned order, const std::string& machine_
   return v.status == AllocStatus::Error ? kExitBadInput : kExitOk;
 }
 
-int cmd_dump(const std::string& trace_file, const std::string& what) {
-  if (what != "all" && what != "buddyinfo" && what != "pagetypeinfo" && what != "zoneinfo" &&
-      what != "directmap") {
-    std::fprintf(stderr,
-                 "--what: '%s' is not buddyinfo, pagetypeinfo, zoneinfo, directmap or all\n",
-                 what.c_str());
-    return kExitBadInput;
-  }
-  ParseResult p = load_trace_file(trace_file);
-  if (!p.ok()) {
-    std::fprintf(stderr, "%s\n", p.error->to_string().c_str());
-    return kExitBadInput;
-  }
-  Runner r(p.trace->config);
-  int rc = kExitOk;
-  for (size_t i = 0; i < p.trace->ops.size(); i++) {
-    StepResult s = r.step(p.trace->ops[i]);
-    if (s.error) {
-      std::fprintf(stderr, "%s: op #%zu: %s\n", trace_file.c_str(), i, s.error->c_str());
-      return kExitBadInput;
+void print_direct_map(const Machine& m) {
+  const DirectMapStats& d = m.direct_map().stats();
+  std::printf(
+      "direct map:\n  pages absent   %llu\n  1G splits      %llu\n  2M splits      %llu\n"
+      "  TLB flushes    %llu\n  flips          %llu\n  pages unmapped %llu\n  pages mapped   "
+      "%llu\n",
+      (unsigned long long)m.direct_map().nr_absent(), (unsigned long long)d.splits_1g,
+      (unsigned long long)d.splits_2m, (unsigned long long)d.tlb_flushes,
+      (unsigned long long)d.flips, (unsigned long long)d.pages_unmapped,
+      (unsigned long long)d.pages_mapped);
+  for (unsigned z = 0; z < m.nr_zones(); z++) {
+    const Zone& zone = m.zone(z);
+    if (!zone.populated()) continue;
+    uint64_t unmapped = 0, blocks = 0;
+    for (Pfn pfn = zone.zone_start_pfn; pfn < zone.zone_end_pfn(); pfn += m.pageblock_nr_pages()) {
+      if (m.page_zone_id(pfn) != static_cast<int>(z)) continue;
+      blocks++;
+      unmapped += m.pageblock_unmapped(pfn);
     }
-    if (s.finding) {
-      std::fputs(r.report(*s.finding, "buddycheck run " + trace_file).c_str(), stderr);
-      rc = kExitFinding;
-      break;
-    }
+    std::printf("  Node %d, zone %8s: %llu of %llu pageblocks unmapped\n", zone.node,
+                zone_name(zone.type), (unsigned long long)unmapped, (unsigned long long)blocks);
   }
-  const Machine& m = r.machine();
-  if (what == "all" || what == "buddyinfo")
-    std::printf("/proc/buddyinfo:\n%s\n", m.buddyinfo().c_str());
-  if (what == "all" || what == "pagetypeinfo")
-    std::printf("/proc/pagetypeinfo:\n%s\n", m.pagetypeinfo().c_str());
-  if (what == "all" || what == "zoneinfo")
-    std::printf("/proc/zoneinfo:\n%s\n", m.zoneinfo().c_str());
-  if (what == "all" || what == "directmap") {
-    const DirectMapStats& d = m.direct_map().stats();
-    std::printf(
-        "direct map:\n  pages absent   %llu\n  1G splits      %llu\n  2M splits      %llu\n"
-        "  TLB flushes    %llu\n  flips          %llu\n  pages unmapped %llu\n  pages mapped   "
-        "%llu\n",
-        (unsigned long long)m.direct_map().nr_absent(), (unsigned long long)d.splits_1g,
-        (unsigned long long)d.splits_2m, (unsigned long long)d.tlb_flushes,
-        (unsigned long long)d.flips, (unsigned long long)d.pages_unmapped,
-        (unsigned long long)d.pages_mapped);
-    for (unsigned z = 0; z < m.nr_zones(); z++) {
-      const Zone& zone = m.zone(z);
-      if (!zone.populated()) continue;
-      uint64_t unmapped = 0, blocks = 0;
-      for (Pfn pfn = zone.zone_start_pfn; pfn < zone.zone_end_pfn();
-           pfn += m.pageblock_nr_pages()) {
-        if (m.page_zone_id(pfn) != static_cast<int>(z)) continue;
-        blocks++;
-        unmapped += m.pageblock_unmapped(pfn);
-      }
-      std::printf("  Node %d, zone %8s: %llu of %llu pageblocks unmapped\n", zone.node,
-                  zone_name(zone.type), (unsigned long long)unmapped, (unsigned long long)blocks);
-    }
-  }
-  return rc;
 }
 
 }  // namespace buddycheck::cli

@@ -3,23 +3,23 @@
 // flag-sanitization rule table against alloc/ (docs/rules.md), or the inputs a proposed
 // table decides differently.
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "drive/progress.h"
 #include "rules/sanitize_check.h"
 
 namespace buddycheck::cli {
 
 namespace {
 
-// A table, or "file:line: message" on stderr.
+// A table, or "file:line:col: message" (or "file: why it cannot be read") on stderr.
 std::optional<rules::RuleTable> load(const std::string& path) {
   std::string text, error;
   if (!read_file(path, &text, &error)) {
-    // read_file() says "PATH: why"; keep the file:line: message shape.
-    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
-    fmt::print(stderr, "{}:0: {}\n", path, error);
+    fmt::print(stderr, "{}\n", error);
     return std::nullopt;
   }
   rules::RulesParse p = rules::parse_rules(text, path);
@@ -30,9 +30,41 @@ std::optional<rules::RuleTable> load(const std::string& path) {
   return std::move(*p.table);
 }
 
+// The table this binary's alloc/ was written against: the source tree's, wherever the
+// command runs from. Then the tree around the binary (build/<preset>/bin/..), then the
+// current directory.
+std::string default_rules(const Context& ctx, std::string* tried) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> places;
+  if (!ctx.source_dir.empty())
+    places.push_back(fs::path(ctx.source_dir) / "rules/alloc_flags.rules");
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) places.push_back(exe.parent_path() / "../../../rules/alloc_flags.rules");
+  places.push_back("rules/alloc_flags.rules");
+  for (const fs::path& p : places) {
+    if (fs::is_regular_file(p, ec)) return fs::weakly_canonical(p, ec).string();
+    *tried += (tried->empty() ? "" : ", ") + p.string();
+  }
+  return "";
+}
+
 }  // namespace
 
-int cmd_sanitize_check(const std::string& rules_file, const std::string& diff_file) {
+int cmd_sanitize_check(const Context& ctx, const std::string& rules_arg,
+                       const std::string& diff_file) {
+  std::string rules_file = rules_arg;
+  if (rules_file.empty()) {
+    std::string tried;
+    rules_file = default_rules(ctx, &tried);
+    if (rules_file.empty()) {
+      fmt::print(stderr,
+                 "buddycheck sanitize-check: no rule table given and none found (looked for {}); "
+                 "name one: buddycheck sanitize-check RULES\n",
+                 tried);
+      return kExitBadInput;
+    }
+  }
   std::optional<rules::RuleTable> table = load(rules_file);
   if (!table) return kExitBadInput;
   if (!diff_file.empty()) {
@@ -43,7 +75,11 @@ int cmd_sanitize_check(const std::string& rules_file, const std::string& diff_fi
     return d.exit_code();
   }
   const rules::Implementation impl = rules::machine_implementation();
-  rules::CheckResult r = rules::sanitize_check(*table, impl);
+  Progress meter("sanitize-check", ctx.progress);
+  rules::CheckOptions o;
+  o.progress = [&](uint64_t done, uint64_t total) { meter.update(done, total, "gfp classes"); };
+  rules::CheckResult r = rules::sanitize_check(*table, impl, o);
+  meter.done();
   fmt::print("{}", rules::format_check(*table, impl, r));
   return r.exit_code();
 }

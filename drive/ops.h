@@ -36,6 +36,10 @@ enum FieldBit : uint32_t {
 };
 #define FIELD(F, key, doc) inline constexpr uint32_t F = uint32_t{1} << F##_BIT_;
 #include "drive/ops.def"
+inline constexpr unsigned kNrOpFields = 0
+#define FIELD(F, key, doc) +1
+#include "drive/ops.def"
+    ;
 
 enum TaskBit : uint32_t {
 #define TASK_BIT(name, doc) TASK_BIT_##name,

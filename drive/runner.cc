@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "drive/memory.h"
 #include "drive/trace.h"
 #include "oracles/checks.h"
 #include "oracles/cold.h"
@@ -19,17 +20,19 @@ namespace buddycheck {
 
 namespace {
 
-StepResult err(std::string msg) {
+StepResult err(std::string msg, uint32_t field = 0) {
   StepResult s;
   s.error = std::move(msg);
+  s.error_field = field;
   return s;
 }
 
 // The same, formatted out of line (oracles/cold.h): the message's temporaries stay out
-// of the per-op functions' stack frames.
+// of the per-op functions' stack frames. `field` is the op field the error is about.
 template <class... Args>
-[[gnu::noinline, gnu::cold]] StepResult errf(fmt::format_string<Args...> f, Args... args) {
-  return err(fmt::vformat(f, fmt::make_format_args(args...)));
+[[gnu::noinline, gnu::cold]] StepResult errf(uint32_t field, fmt::format_string<Args...> f,
+                                             Args... args) {
+  return err(fmt::vformat(f, fmt::make_format_args(args...)), field);
 }
 
 StepResult found(const std::optional<Finding>& f) {
@@ -46,6 +49,10 @@ Runner::Runner(Config config, RunOptions options)
       shadow_(machine_, options.paint),
       reference_(machine_.config()) {
   const Config& c = machine_.config();
+  // The machine's and the oracles' per-page arrays (drive/memory.h, without the
+  // validation a fuzz input already had).
+  machine_bytes_ = (machine_.end_pfn() - machine_.start_pfn()) *
+                   (sizeof(Page) + c.page_bytes + sizeof(uint32_t) + sizeof(uint16_t) + 1);
   boot_sysctls_ = {c.min_free_kbytes, c.watermark_scale_factor, c.watermark_boost_factor,
                    c.lowmem_reserve_ratio, c.percpu_pagelist_high_fraction};
   // Runs are a few dozen ops: one allocation per vector instead of a regrowth per
@@ -207,9 +214,7 @@ StepResult Runner::do_alloc(const Op& op) {
       break;
     case AllocStatus::Loops:
       if (options_.log)
-        cold([&] {
-          log_ += fmt::format("op #{}: {}: {}\n", ops_.size() - 1, print_op(op), r.detail);
-        });
+        cold([&] { log_ += fmt::format("{}: {}: {}\n", op_label(), print_op(op), r.detail); });
       break;
     case AllocStatus::Error:
       break;
@@ -219,7 +224,8 @@ StepResult Runner::do_alloc(const Op& op) {
 
 StepResult Runner::do_bulk(const Op& op) {
   Machine& m = machine_;
-  if (op.count > (1u << 16)) return errf("alloc_bulk count {} is larger than 65536", op.count);
+  if (op.count > (1u << 16))
+    return errf(F_COUNT, "alloc_bulk count {} is larger than 65536", op.count);
   AllocRequest req = request_of(op);
   req.order = 0;
   PreState& pre = pre_;
@@ -267,8 +273,8 @@ StepResult Runner::do_bulk(const Op& op) {
 
 StepResult Runner::do_free(const Op& op, uint32_t id) {
   Machine& m = machine_;
-  if (id >= next_id() || live_pos_[id] < 0) return errf("id {} is not a live allocation", id);
-  if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
+  if (id >= next_id() || live_pos_[id] < 0) return errf(F_ID, "id {} is not a live allocation", id);
+  if (op.cpu >= m.nr_cpus()) return errf(F_CPU, "cpu {} does not exist", op.cpu);
   const AllocRecord& rec = shadow_.record(id);
   if (options_.shadow)
     if (auto f = shadow_.verify_paint(m, id)) return found(f);
@@ -294,8 +300,7 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
                                    "no state change", "generation changed", {pfn},
                                    m.page_zone_id(pfn)));
       });
-    if (options_.log)
-      log_ += fmt::format("op #{}: free id={} refused: {}", ops_.size() - 1, id, fr.report);
+    if (options_.log) log_ += fmt::format("{}: free id={} refused: {}", op_label(), id, fr.report);
     return {};
   }
   if (!fr.ok())
@@ -314,20 +319,21 @@ StepResult Runner::do_free(const Op& op, uint32_t id) {
 
 StepResult Runner::do_bad_free(const Op& op) {
   Machine& m = machine_;
-  if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
+  if (op.cpu >= m.nr_cpus()) return errf(F_CPU, "cpu {} does not exist", op.cpu);
   auto live = [&](uint64_t id) { return id < next_id() && live_pos_[id] >= 0; };
   Pfn pfn;
   unsigned order;
   bool frozen = false;
   switch (op.bad) {
     case BadFreeKind::double_free: {
-      if (op.id >= next_id() || live(op.id)) return errf("id {} is not a freed allocation", op.id);
+      if (op.id >= next_id() || live(op.id))
+        return errf(F_ID, "id {} is not a freed allocation", op.id);
       const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
       // Someone else owns that block now: freeing it is legal, not a double free.
       if (reference_.is_allocation(rec.pfn, rec.order)) {
         if (options_.log)
-          log_ += fmt::format("op #{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
-                              ops_.size() - 1, op.id, rec.pfn);
+          log_ += fmt::format("{}: bad_free double_free id={} skipped: pfn {:#x} was reused\n",
+                              op_label(), op.id, rec.pfn);
         return {};
       }
       pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
@@ -336,7 +342,7 @@ StepResult Runner::do_bad_free(const Op& op) {
     case BadFreeKind::wrong_order:
     case BadFreeKind::tail:
     case BadFreeKind::refcount: {
-      if (!live(op.id)) return errf("id {} is not a live allocation", op.id);
+      if (!live(op.id)) return errf(F_ID, "id {} is not a live allocation", op.id);
       const AllocRecord& rec = shadow_.record(static_cast<uint32_t>(op.id));
       pfn = rec.pfn, order = rec.order, frozen = rec.frozen;
       if (op.bad == BadFreeKind::wrong_order) {
@@ -344,9 +350,8 @@ StepResult Runner::do_bad_free(const Op& op) {
       } else if (op.bad == BadFreeKind::tail) {
         if (rec.order == 0) {
           if (options_.log)
-            log_ +=
-                fmt::format("op #{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
-                            ops_.size() - 1, op.id);
+            log_ += fmt::format("{}: bad_free tail id={} skipped: order-0 allocation has no tail\n",
+                                op_label(), op.id);
           return {};
         }
         pfn += 1, order = 0;
@@ -358,9 +363,8 @@ StepResult Runner::do_bad_free(const Op& op) {
     case BadFreeKind::foreign:
       if (reference_.is_allocation(op.pfn, 0)) {
         if (options_.log)
-          log_ +=
-              fmt::format("op #{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
-                          ops_.size() - 1, op.pfn);
+          log_ += fmt::format("{}: bad_free foreign pfn={:#x} skipped: it is a live allocation\n",
+                              op_label(), op.pfn);
         return {};
       }
       pfn = op.pfn, order = 0, frozen = false;
@@ -409,14 +413,14 @@ StepResult Runner::do_sysctl(const Op& op) {
       break;
   }
   if (!ok)
-    return errf("sysctl {}: value {} is refused by the kernel (-EINVAL)", sysctl_name(op.key),
-                op.value);
+    return errf(F_VALUE, "sysctl {}: value {} is refused by the kernel (-EINVAL)",
+                sysctl_name(op.key), op.value);
   return {};
 }
 
 StepResult Runner::do_dm_set(const Op& op) {
   if (op.id >= next_id() || live_pos_[op.id] < 0)
-    return errf("id {} is not a live allocation", op.id);
+    return errf(F_ID, "id {} is not a live allocation", op.id);
   uint32_t id = static_cast<uint32_t>(op.id);
   const AllocRecord& rec = shadow_.record(id);
   if (!machine_.owner_set_direct_map(rec.pfn, rec.order, op.present))
@@ -431,14 +435,24 @@ StepResult Runner::do_dm_set(const Op& op) {
   return {};
 }
 
-StepResult Runner::step(const Op& op) {
-  const size_t index = ops_.size();
-  ops_.push_back(op);
+StepResult Runner::step(const Op& op, size_t line) {
+  const size_t index = nr_ops_++;
+  keep(op);
+  last_line_ = line;
   hook_finding_.reset();
   bool force_full = false;
+  const uint32_t ids_before = next_id();
   StepResult s = dispatch(op, force_full);
   if (s.ok()) s.finding = after_op(index, force_full);
   if (s.finding) s.finding->op_index = index;
+  if (s.ok() && options_.max_memory && next_id() != ids_before &&
+      uint64_t{next_id()} * bytes_per_allocation() + machine_bytes_ > options_.max_memory)
+    return cold([&] {
+      return err(fmt::format(
+          "the run has made {} allocations; their books ({} each) and the "
+          "machine need more than the memory limit of {} (--max-memory)",
+          next_id(), format_bytes(bytes_per_allocation()), format_bytes(options_.max_memory)));
+    });
   return s;
 }
 
@@ -452,7 +466,7 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
     case OpKind::AllocBulk:
       return do_bulk(op);
     case OpKind::Free:
-      if (op.id > UINT32_MAX) return errf("id {} out of range", op.id);
+      if (op.id > UINT32_MAX) return errf(F_ID, "id {} out of range", op.id);
       return do_free(op, static_cast<uint32_t>(op.id));
     case OpKind::BadFree:
       return do_bad_free(op);
@@ -464,21 +478,22 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
     case OpKind::DmSet:
       return do_dm_set(op);
     case OpKind::Drain:
-      if (op.zone >= static_cast<int>(m.nr_zones())) return errf("zone {} does not exist", op.zone);
+      if (op.zone >= static_cast<int>(m.nr_zones()))
+        return errf(F_ZONE, "zone {} does not exist", op.zone);
       if (op.all) {
         m.drain_all_pages(op.zone);
       } else {
-        if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
+        if (op.cpu >= m.nr_cpus()) return errf(F_CPU, "cpu {} does not exist", op.cpu);
         m.drain_local_pages(op.cpu, op.zone);
       }
       break;
     case OpKind::Kswapd:
       if (op.node < 0 || op.node >= static_cast<int>(m.nr_nodes()))
-        return errf("node {} does not exist", op.node);
+        return errf(F_NODE, "node {} does not exist", op.node);
       m.kswapd_balance(op.node);
       break;
     case OpKind::DecayPcp:
-      if (op.cpu >= m.nr_cpus()) return errf("cpu {} does not exist", op.cpu);
+      if (op.cpu >= m.nr_cpus()) return errf(F_CPU, "cpu {} does not exist", op.cpu);
       m.decay_pcp_high(op.cpu);
       break;
     case OpKind::Check:
@@ -487,7 +502,7 @@ StepResult Runner::dispatch(const Op& op, bool& force_full) {
     case OpKind::Dump:
       cold([&] {  // rare, and its text temporaries stay out of this frame
         // Printed even without a log: the dumps are alloc/ code under test.
-        std::string text;
+        std::string text = fmt::format("---- {}: {}\n", op_label(), print_op(op));
         if (op.what == DumpWhat::buddyinfo || op.what == DumpWhat::all) text += m.buddyinfo();
         if (op.what == DumpWhat::pagetypeinfo || op.what == DumpWhat::all) text += m.pagetypeinfo();
         if (op.what == DumpWhat::zoneinfo || op.what == DumpWhat::all) text += m.zoneinfo();
@@ -521,55 +536,8 @@ std::optional<Finding> Runner::check_full() {
   if (!f) f = check_zonelists(machine_);
   if (!f && options_.reference) f = reference_.compare_full(machine_);
   machine_.reset_touched();
-  if (f) f->op_index = ops_.empty() ? 0 : ops_.size() - 1;
+  if (f) f->op_index = nr_ops_ ? nr_ops_ - 1 : 0;
   return f;
-}
-
-Trace Runner::trace() const {
-  Trace t{machine_.config(), ops_};
-  t.config.min_free_kbytes = boot_sysctls_.min_free_kbytes;
-  t.config.watermark_scale_factor = boot_sysctls_.watermark_scale_factor;
-  t.config.watermark_boost_factor = boot_sysctls_.watermark_boost_factor;
-  t.config.lowmem_reserve_ratio = boot_sysctls_.lowmem_reserve_ratio;
-  t.config.percpu_pagelist_high_fraction = boot_sysctls_.percpu_pagelist_high_fraction;
-  return t;
-}
-
-std::string Runner::report(const Finding& f, const std::string& replay_command) const {
-  const std::string op_line = f.op_index < ops_.size() ? print_op(ops_[f.op_index]) : std::string();
-  return render_report(f, machine_, op_line, print_trace(trace()), replay_command);
-}
-
-RunResult run_trace(const Trace& trace, const RunOptions& options,
-                    const std::string& replay_command) {
-  return run_trace(Trace(trace), options, replay_command);
-}
-
-RunResult run_trace(Trace&& trace, const RunOptions& options, const std::string& replay_command) {
-  RunResult res;
-  std::string why = validate_config(trace.config);
-  if (!why.empty()) {
-    res.error = "config: " + why;
-    return res;
-  }
-  Runner r(std::move(trace.config), options);
-  for (size_t i = 0; i < trace.ops.size(); i++) {
-    StepResult s = r.step(trace.ops[i]);
-    res.ops_run = i + 1;
-    if (s.error) {
-      res.error = fmt::format("op #{} ({}): {}", i, print_op(trace.ops[i]), *s.error);
-      break;
-    }
-    if (s.finding) {
-      res.finding = s.finding;
-      break;
-    }
-  }
-  if (!res.error && !res.finding && options.full_check_at_end) res.finding = r.check_full();
-  if (res.finding) res.report = r.report(*res.finding, replay_command);
-  if (options.state_hash) res.state_hash = machine_hash(r.machine());
-  res.log = r.log();
-  return res;
 }
 
 }  // namespace buddycheck

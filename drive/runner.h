@@ -8,9 +8,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alloc/machine.h"
+#include "drive/memory.h"
 #include "drive/ops.h"
 #include "oracles/finding.h"
 #include "oracles/reference.h"
@@ -28,11 +30,19 @@ struct RunOptions {
   bool paint = true;              // paint allocations' memory
   bool state_hash = true;         // run_trace(): compute RunResult::state_hash
   bool log = true;                // keep the text log (Runner::log(), RunResult::log)
+  // Ops kept for trace() and reports; past this the runner keeps counting but drops the
+  // list (complete_history() turns false), so a long streamed trace runs in bounded
+  // memory. Reports then point at the input instead of repeating it.
+  size_t history_limit = size_t{1} << 16;
+  // The machine plus the books kept per allocation ever made (shadow records, live
+  // set) may not exceed this: past it a step fails with an error (0: no limit).
+  uint64_t max_memory = kDefaultMaxMemory;
 };
 
 struct StepResult {
   std::optional<Finding> finding;
   std::optional<std::string> error;  // the op itself is invalid (unknown id, bad value)
+  uint32_t error_field = 0;          // the op's field the error is about (F_ID, ...), 0: the op
   bool ok() const { return !finding && !error; }
 };
 
@@ -48,7 +58,8 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
   ~Runner();
 
-  StepResult step(const Op& op);
+  // `line`: the op's line in its text trace (0: none), for the log's labels.
+  StepResult step(const Op& op, size_t line = 0);
   // Full invariant check + full reference comparison now.
   std::optional<Finding> check_full();
 
@@ -63,15 +74,23 @@ class Runner {
   const Machine& machine() const { return machine_; }
   const Reference& reference() const { return reference_; }
   // The config and every op applied so far (also those that produced a finding), as a
-  // copy: the runner keeps the config only in its Machine.
+  // copy: the runner keeps the config only in its Machine. Only the config and no op
+  // once more than history_limit ops have run (see complete_history()).
   Trace trace() const;
   const std::vector<Op>& ops() const { return ops_; }
-  // Dumps and notes written by ops (`dump`, skipped bad frees, Loops outcomes).
+  size_t nr_ops() const { return nr_ops_; }
+  bool complete_history() const { return !history_dropped_; }
+  // Dumps and notes written by ops (`dump`, skipped bad frees, Loops outcomes), each
+  // labelled with its op number (and trace line).
   const std::string& log() const { return log_; }
+  // The log so far, leaving it empty (streamed runs print it as they go).
+  std::string take_log() { return std::exchange(log_, {}); }
   const RunOptions& options() const { return options_; }
 
-  // The full report for a finding: see report.h.
-  std::string report(const Finding& f, const std::string& replay_command = "") const;
+  // The full report for a finding: see report.h. Without a complete history the trace
+  // part says so and names `input` (what replays the run) instead.
+  std::string report(const Finding& f, const std::string& replay_command = "",
+                     const std::string& input = "") const;
 
  private:
   // The op itself, before the checks that follow every op (step()).
@@ -84,6 +103,9 @@ class Runner {
   StepResult do_hooks(const Op& op);
   StepResult do_dm_set(const Op& op);
   std::optional<Finding> after_op(size_t index, bool force_full);
+  // "op #12" or "op #12 (line 40)": the op being run, for the log.
+  std::string op_label() const;
+  void keep(const Op& op);
   // Frees allocation `id` on behalf of a hook (reclaim, OOM kill). Returns pages freed.
   uint64_t hook_free(uint32_t id);
   void add_live(uint32_t id);
@@ -93,6 +115,11 @@ class Runner {
   uint32_t oldest_victim();
 
   std::vector<Op> ops_;
+  size_t nr_ops_ = 0;
+  bool history_dropped_ = false;
+  Op last_op_;                  // the op being (or last) run, kept when the history is not
+  size_t last_line_ = 0;        // its trace line, 0: none
+  uint64_t machine_bytes_ = 0;  // estimate_memory() of the config, for max_memory
   // The config fields sysctl ops rewrite in the Machine, as booted (trace() restores
   // them; keeping these instead of a second Config saves its heap copies per run).
   struct BootSysctls {

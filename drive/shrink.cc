@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "drive/shrink.h"
 
+#include <algorithm>
 #include <map>
 
 namespace buddycheck {
@@ -54,8 +55,11 @@ Outcome run_subset(const Trace& t, const std::vector<std::pair<size_t, uint32_t>
 
 }  // namespace
 
-std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& options,
-                                         size_t max_runs) {
+std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& run_options,
+                                         size_t max_runs, const ShrinkProgress& progress) {
+  // The shrinker holds the whole trace anyway: every candidate run keeps its ops too.
+  RunOptions options = run_options;
+  options.history_limit = std::max(options.history_limit, t.ops.size());
   // Which op (and which page of it) created each allocation id in the original run.
   std::vector<std::pair<size_t, uint32_t>> creator;
   {
@@ -79,6 +83,7 @@ std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& optio
     if (best.runs >= max_runs) return false;
     best.runs++;
     Outcome o = run_subset(t, creator, cand, options);
+    if (progress) progress(best.runs, max_runs, best.trace.ops.size());
     if (!o.finding || o.finding->id != id) return false;
     best.trace = o.trace;
     best.finding = *o.finding;

@@ -4,6 +4,7 @@
 // names an allocation refers to the op that created it, not to a number.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,8 +18,12 @@ struct ShrinkResult {
   size_t runs = 0;  // candidate runs tried
 };
 
+// Called after each candidate run: runs so far, max_runs, ops still kept.
+using ShrinkProgress = std::function<void(size_t runs, size_t max_runs, size_t kept)>;
+
 // nullopt when `t` produces no finding. `max_runs` bounds the work.
 std::optional<ShrinkResult> shrink_trace(const Trace& t, const RunOptions& options = {},
-                                         size_t max_runs = 4000);
+                                         size_t max_runs = 4000,
+                                         const ShrinkProgress& progress = {});
 
 }  // namespace buddycheck

@@ -345,7 +345,7 @@ std::string print_trace(const Trace& t) {
   return s;
 }
 
-ParseResult load_trace_file(const std::string& path) {
+ParseResult load_trace_file(const std::string& path, const ParseOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     ParseResult r;
@@ -366,7 +366,7 @@ ParseResult load_trace_file(const std::string& path) {
     r.error = TraceError{path, 0, 0, "cannot read trace file"};
     return r;
   }
-  return parse_trace(ss.str(), path);
+  return parse_trace(ss.str(), path, options);
 }
 
 }  // namespace buddycheck

@@ -8,33 +8,53 @@
 #include <climits>
 #include <cstring>
 
+#include "drive/memory.h"
 #include "drive/trace_parser.h"
 
 namespace buddycheck {
 
 namespace trace_detail {
 
-ParseResult Parser::run() {
-  const char* p = text_.data();
-  const char* const end = p + text_.size();
+ParseResult Parser::run(std::string_view text) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
   bool ok = true;
   while (ok) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
     if (!nl) nl = end;
-    line_++;
-    tokenize(std::string_view(p, static_cast<size_t>(nl - p)), &toks_);
-    if (!toks_.empty()) ok = line(toks_);
+    ok = feed(std::string_view(p, static_cast<size_t>(nl - p)));
     if (nl == end) break;
     p = nl + 1;
   }
-  if (ok && sec_ == kWantHeader)
-    ok = fail_at(1, 1,
-                 fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
-  if (ok && sec_ != kOps) ok = finish_config(last_config_line_);
+  if (ok) ok = finish();
   ParseResult r;
   if (ok) r.trace = std::move(t_);
   else r.error = std::move(err_);
   return r;
+}
+
+bool Parser::feed(std::string_view text) {
+  line_++;
+  if (text.size() > kMaxTraceLineBytes)
+    return fail(1, fmt::format("line longer than {} bytes", kMaxTraceLineBytes));
+  tokenize(text, &toks_);
+  return toks_.empty() || line(toks_);
+}
+
+bool Parser::finish() {
+  if (sec_ == kWantHeader)
+    return fail_at(1, 1,
+                   fmt::format("empty trace: expected the header '{} {}'", kHeader, kTraceVersion));
+  if (sec_ != kOps) return finish_config(last_config_line_);
+  return true;
+}
+
+bool Parser::take_op(Op* op, OpSource* where) {
+  if (!pending_) return false;
+  *op = std::move(*pending_);
+  pending_.reset();
+  if (where) *where = pending_src_;
+  return true;
 }
 
 bool Parser::line(const std::vector<Token>& toks) {
@@ -108,8 +128,8 @@ bool Parser::config_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kConfigKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown config key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kConfigKeys)));
+      return fail(kv.key.col, fmt::format("unknown config key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kConfigKeys), join_names(kConfigKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate config key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -181,8 +201,8 @@ bool Parser::node_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kNodeKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown node key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kNodeKeys)));
+      return fail(kv.key.col, fmt::format("unknown node key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kNodeKeys), join_names(kNodeKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate node key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -219,8 +239,8 @@ bool Parser::zone_line(const std::vector<Token>& toks) {
     if (!split(toks[i], &kv)) return false;
     int k = kZoneKeys.find(kv.key.text);
     if (k < 0)
-      return fail(kv.key.col, fmt::format("unknown zone key {} (keys: {})", quote(kv.key.text),
-                                          join_names(kZoneKeys)));
+      return fail(kv.key.col, fmt::format("unknown zone key {}{} (keys: {})", quote(kv.key.text),
+                                          hint(kv.key.text, kZoneKeys), join_names(kZoneKeys)));
     if (seen & (1u << k))
       return fail(kv.key.col, fmt::format("duplicate zone key '{}'", kv.key.text));
     seen |= 1u << k;
@@ -293,6 +313,13 @@ bool Parser::finish_config(size_t at) {
   c.cpu_node.assign(cpu_node_.begin(), cpu_node_.begin() + (max_cpu_ + 1));
   if (std::string e = validate_config(c); !e.empty())
     return fail_at(at, 1, "invalid machine config: " + e);
+  if (options_.max_memory) {
+    const MemoryEstimate m = estimate_memory(c);
+    if (m.total() > options_.max_memory)
+      return fail_at(at, 1, over_limit_message(m, options_.max_memory));
+  }
+  config_done_ = true;
+  config_at_ = at;
   return true;
 }
 
@@ -325,18 +352,26 @@ static_assert([] {
 }());
 size_t field_index(uint32_t bits) { return static_cast<size_t>(std::countr_zero(bits)) - 1; }
 
+// A config line word or an op name the first word of a line may be a typo of.
+std::string line_word_hint(std::string_view word) {
+  pagealloc::Closest near(word);
+  for (std::string_view w : Names(kLineWords).words()) near.offer(w);
+  for (std::string_view w : Names(kOpNames).words()) near.offer(w);
+  return near.hint();
+}
+
 }  // namespace
 
 bool Parser::op_line(const std::vector<Token>& toks) {
   const int k = kOpNames.find(toks[0].text);
   if (k < 0) {
     if (sec_ == kOps)
-      return fail(toks[0].col,
-                  fmt::format("unknown op {} (ops: {})", quote(toks[0].text), op_names()));
+      return fail(toks[0].col, fmt::format("unknown op {}{} (ops: {})", quote(toks[0].text),
+                                           hint(toks[0].text, kOpNames), op_names()));
     return fail(
         toks[0].col,
-        fmt::format("unknown line {} (expected config, node, zone, distance, cma or an op: {})",
-                    quote(toks[0].text), op_names()));
+        fmt::format("unknown line {}{} (expected config, node, zone, distance, cma or an op: {})",
+                    quote(toks[0].text), line_word_hint(toks[0].text), op_names()));
   }
   const auto kind = static_cast<OpKind>(k);
   if (sec_ != kOps) {
@@ -354,9 +389,13 @@ bool Parser::op_line(const std::vector<Token>& toks) {
     const int fi = kFieldKeys.find(kv.key.text);
     if (fi < 0 || !(info.fields & kFields[fi].bit)) {
       const std::string takes = field_names(info.fields);
-      return fail(kv.key.col,
-                  fmt::format("op '{}' does not take {} ({})", info.name, quote(kv.key.text),
-                              takes.empty() ? "it takes no fields" : "takes: " + takes));
+      pagealloc::Closest near(kv.key.text);
+      for (const TraceField& f : kFields)
+        if (info.fields & f.bit) near.offer(f.key);
+      return fail(
+          kv.key.col,
+          fmt::format("op '{}' does not take {}{} ({})", info.name, quote(kv.key.text), near.hint(),
+                      takes.empty() ? "it takes no fields" : "takes: " + takes));
     }
     if (given_bits & kFields[fi].bit)
       return fail(kv.key.col, fmt::format("duplicate '{}' (first given at column {})", kv.key.text,
@@ -377,7 +416,16 @@ bool Parser::op_line(const std::vector<Token>& toks) {
       return fail(kv.value.col, fmt::format("missing value after '{}='", kFields[fi].key));
     if (!field(&op, kFields[fi].bit, kFields[fi].key, kv.value)) return false;
   }
-  t_.ops.push_back(std::move(op));
+  if (keep_ops_) {
+    t_.ops.push_back(std::move(op));
+    return true;
+  }
+  pending_ = std::move(op);
+  pending_src_.line = line_;
+  pending_src_.col = toks[0].col;
+  pending_src_.field_col.fill(0);
+  for (uint32_t b = given_bits; b; b &= b - 1)
+    pending_src_.field_col[field_index(b)] = static_cast<uint32_t>(given[field_index(b)]->col);
   return true;
 }
 
@@ -453,8 +501,9 @@ bool Parser::field(Op* op, uint32_t bit, std::string_view key, const Token& v) {
 
 }  // namespace trace_detail
 
-ParseResult parse_trace(std::string_view text, std::string_view filename) {
-  return trace_detail::Parser(text, filename).run();
+ParseResult parse_trace(std::string_view text, std::string_view filename,
+                        const ParseOptions& options) {
+  return trace_detail::Parser(filename, options, true).run(text);
 }
 
 }  // namespace buddycheck

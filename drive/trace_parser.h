@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alloc/message.h"
 #include "alloc/name_index.h"
 #include "drive/trace.h"
 #include "drive/trace_tables.h"
@@ -28,8 +29,10 @@ using Names = pagealloc::NameSet;
 // `toks` so one parse reuses one buffer.
 void tokenize(std::string_view line, std::vector<Token>* toks);
 // A token for a message: quoted, non-printable bytes escaped, long ones shortened.
-std::string quote(std::string_view s);
+using pagealloc::quote;
 std::string join_names(Names names);
+// " (did you mean 'x'?)" when `word` is a typo of one of `names`, else "".
+std::string hint(std::string_view word, Names names);
 
 enum class Num { ok, junk, range };
 // Decimal or 0x-hex, no sign, no overflow: values above `max` are Num::range.
@@ -74,14 +77,30 @@ struct KeyValue {
 };
 
 // One parse: line-by-line state. Line handlers live in trace_parse.cc, value parsers
-// in trace_values.cc; each returns false after recording the first error.
+// in trace_values.cc; each returns false after recording the first error. Lines come
+// one at a time (feed()), from a whole text (run()) or a stream (TraceReader); with
+// `keep_ops` false each op waits in a one-op slot (take_op()) instead of the list.
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view file) : text_(text), file_(file) {
+  Parser(std::string_view file, const ParseOptions& options, bool keep_ops)
+      : file_(file), options_(options), keep_ops_(keep_ops) {
     cpu_node_.fill(-1);
     toks_.reserve(16);  // a long op line's worth: no regrowth on ordinary traces
   }
-  ParseResult run();
+  // A whole text, line by line, then finish().
+  ParseResult run(std::string_view text);
+  // The next line, without its '\n'. False after the first error (error()).
+  bool feed(std::string_view line);
+  // The text has ended: the checks that need all of it. False on an error.
+  bool finish();
+  const std::optional<TraceError>& error() const { return err_; }
+  // Streaming (keep_ops false): the op the last feed() read, if any.
+  bool take_op(Op* op, OpSource* where);
+  bool has_op() const { return pending_.has_value(); }
+  // The config is complete and valid (an op line has been read, or finish() passed).
+  bool config_done() const { return config_done_; }
+  const Config& config() const { return t_.config; }
+  size_t config_line() const { return config_at_; }
 
  private:
   enum Section { kWantHeader, kConfig, kNodes, kDistance, kCma, kOps };
@@ -118,7 +137,13 @@ class Parser {
   bool task_value(const Token& v, uint32_t* out);
   bool zone_value(const Token& v, int* out);
 
-  std::string_view text_, file_;
+  std::string file_;
+  ParseOptions options_;
+  bool keep_ops_;
+  bool config_done_ = false;
+  size_t config_at_ = 0;
+  std::optional<Op> pending_;  // streaming: the op of the last line fed
+  OpSource pending_src_;
   size_t line_ = 0;
   Section sec_ = kWantHeader;
   Trace t_;

@@ -56,23 +56,10 @@ void tokenize(std::string_view line, std::vector<Token>* toks) {
   }
 }
 
-std::string quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (size_t i = 0; i < s.size(); i++) {
-    if (i == 40) {
-      out += "...";
-      break;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      const char esc[] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      out.append(esc, sizeof esc);
-    }
-  }
-  return out + "'";
+std::string hint(std::string_view word, Names names) {
+  pagealloc::Closest near(word);
+  for (std::string_view n : names.words()) near.offer(n);
+  return near.hint();
 }
 
 std::string join_names(Names names) {
@@ -158,8 +145,8 @@ bool Parser::name_value(const Token& v, std::string_view what, Names names, int*
   if (v.text.empty())
     return fail(v.col, fmt::format("missing value for '{}' (expected one of: {})", what,
                                    join_names(names)));
-  return fail(v.col, fmt::format("unknown {} {} (expected one of: {})", what, quote(v.text),
-                                 join_names(names)));
+  return fail(v.col, fmt::format("unknown {} {}{} (expected one of: {})", what, quote(v.text),
+                                 hint(v.text, names), join_names(names)));
 }
 
 bool Parser::bool_value(const Token& v, std::string_view what, bool* out) {
@@ -311,8 +298,9 @@ bool Parser::task_value(const Token& v, uint32_t* out) {
     else if (tok.size() > 2 && tok[1] == 'x' && parse_uint(tok, UINT32_MAX, &n) == Num::ok)
       *out |= static_cast<uint32_t>(n);
     else
-      return fail(v.col + pos, fmt::format("unknown task bit {} (expected names joined by '|': {})",
-                                           quote(tok), join_names(kTaskNames)));
+      return fail(v.col + pos,
+                  fmt::format("unknown task bit {}{} (expected names joined by '|': {})",
+                              quote(tok), hint(tok, kTaskNames), join_names(kTaskNames)));
     pos = bar + 1;
   }
   return true;

@@ -59,19 +59,18 @@ std::optional<Trace> decode_alloc_flags_trace(const uint8_t* data, size_t size) 
   return t;
 }
 
-TargetOutcome run_alloc_flags(const uint8_t* data, size_t size) {
+TargetOutcome run_alloc_flags(const uint8_t* data, size_t size, const InputInfo& in) {
   TargetOutcome o;
   std::optional<Trace> t = decode_alloc_flags_trace(data, size);
   if (!t) {
     o.status = Outcome::BadInput;
-    o.report =
-        "not an alloc_flags input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
+    o.report = not_an_input(in, "alloc_flags",
+                            "needs at least 2 bytes starting with version byte 0x01 or 0x02");
     return o;
   }
   RunOptions opts;
   opts.state_hash = false;
-  RunResult r =
-      run_trace(std::move(*t), opts, "buddycheck replay --target alloc_flags <this file>");
+  RunResult r = run_trace(std::move(*t), opts, replay_command(in, "alloc_flags"));
   if (r.error) {
     o.status = Outcome::Finding;
     Finding f;

@@ -7,27 +7,28 @@
 
 namespace buddycheck::fuzz {
 
-TargetOutcome run_ops(const uint8_t* data, size_t size) {
+TargetOutcome run_ops(const uint8_t* data, size_t size, const InputInfo& in) {
   TargetOutcome o;
   RunOptions options;
   options.log = false;  // nobody reads the run's text log here: reports do not use it
   OpsRun run = run_ops_input(data, size, options);
   if (!run.decoded) {
     o.status = Outcome::BadInput;
-    o.report = "not an ops input: needs at least 2 bytes starting with version byte 0x01 or 0x02";
+    o.report =
+        not_an_input(in, "ops", "needs at least 2 bytes starting with version byte 0x01 or 0x02");
     return o;
   }
   if (run.error) {
     Finding f;
     f.id = std::string(check_info(Check::DecoderInvalidOp).id);
     f.summary = "the decoder produced an op the runner rejects: " + *run.error;
-    f.op_index = run.runner->ops().size() - 1;
+    f.op_index = run.runner->nr_ops() - 1;
     run.finding = f;
   }
   if (run.finding) {
     o.status = Outcome::Finding;
     o.finding = run.finding;
-    o.report = run.runner->report(*run.finding, "buddycheck replay --target ops <this file>");
+    o.report = run.runner->report(*run.finding, replay_command(in, "ops"));
     o.trace = print_trace(run.runner->trace());
   }
   return o;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "fuzz/targets.h"
 
+#include <fmt/format.h>
+
 namespace buddycheck::fuzz {
 
 namespace {
@@ -21,6 +23,15 @@ const TargetInfo* target_by_name(std::string_view name) {
   for (const TargetInfo& t : kTargets)
     if (t.name == name) return &t;
   return nullptr;
+}
+
+std::string replay_command(const InputInfo& in, std::string_view name) {
+  return in.replay.empty() ? fmt::format("buddycheck replay --target {} <this file>", name)
+                           : in.replay;
+}
+
+std::string not_an_input(const InputInfo& in, std::string_view name, std::string_view why) {
+  return fmt::format("{}:1:1: not an '{}' input: {}", in.file, name, why);
 }
 
 }  // namespace buddycheck::fuzz

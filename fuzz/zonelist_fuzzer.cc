@@ -95,17 +95,18 @@ std::optional<ZonelistInput> decode_zonelist_input(const uint8_t* data, size_t s
   return in;
 }
 
-TargetOutcome run_zonelist(const uint8_t* data, size_t size) {
+TargetOutcome run_zonelist(const uint8_t* data, size_t size, const InputInfo& info) {
   TargetOutcome o;
   std::optional<ZonelistInput> in = decode_zonelist_input(data, size);
   if (!in) {
     o.status = Outcome::BadInput;
-    o.report = "not a zonelist input: needs at least 2 bytes starting with version byte 0x01";
+    o.report =
+        not_an_input(info, "zonelist", "needs at least 2 bytes starting with version byte 0x01");
     return o;
   }
   if (std::string why = validate_config(in->config); !why.empty()) {
     o.status = Outcome::BadInput;
-    o.report = "decoded topology is impossible: " + why;
+    o.report = not_an_input(info, "zonelist", "decoded topology is impossible: " + why);
     return o;
   }
   // The Machine's own build, without booting one: the memmap, pcp and watermark setup
@@ -124,7 +125,8 @@ TargetOutcome run_zonelist(const uint8_t* data, size_t size) {
     o.finding = f;
     o.trace = *explain_zonelist(data, size);
     o.report = "buddycheck: " + f->id + " " + f->summary + "\n  expected: " + f->expected +
-               "\n  actual:   " + f->actual + "\n\nmachine and queries:\n" + o.trace;
+               "\n  actual:   " + f->actual + "\n\nmachine and queries:\n" + o.trace +
+               "\nreplay: " + replay_command(info, "zonelist") + "\n";
   }
   return o;
 }

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "drive/progress.h"
 #include "drive/trace.h"
 
 namespace buddycheck::props {
@@ -78,6 +79,14 @@ std::string first_line_naming(const std::string& text, const std::string& ids) {
 
 }  // namespace
 
+std::string buddycheck_command() {
+  // The buddycheck built beside this test binary (build/<preset>/bin/), else $PATH's.
+  const std::filesystem::path self(::testing::internal::GetArgvs()[0]);
+  const std::filesystem::path beside = self.parent_path() / "buddycheck";
+  std::error_code ec;
+  return std::filesystem::exists(beside, ec) ? beside.string() : "buddycheck";
+}
+
 // `extra` ops (performed on the machine directly, after the runner's) are appended.
 std::string write_trace(const Runner& r, const std::vector<Op>& extra) {
   Trace t = r.trace();
@@ -97,8 +106,9 @@ std::string dumps(const Machine& m) {
   Trace t = r.trace();
   t.ops.insert(t.ops.end(), extra.begin(), extra.end());
   const std::string path = write_trace(r, extra);
-  RC_FAIL(fmt::format("{}: {}\n{}---- trace ({} ops; replay: buddycheck run {})\n{}", id, what,
-                      dumps(r.machine()), t.ops.size(), path, print_trace(t)));
+  RC_FAIL(fmt::format("{}: {}\n{}---- trace ({} ops; replay: {} run {})\n{}", id, what,
+                      dumps(r.machine()), t.ops.size(), buddycheck_command(), path,
+                      print_trace(t)));
 }
 
 void check(Budget budget, std::function<void()> prop) {
@@ -107,8 +117,18 @@ void check(Budget budget, std::function<void()> prop) {
   rc::detail::TestMetadata meta;
   meta.id = id;
   meta.description = id;
+  // Long runs (BUDDYCHECK_LONG) show which case they are at, on a terminal only.
+  Progress meter(id, long_factor() > 0 && isatty(STDERR_FILENO) == 1);
+  uint64_t cases = 0;
+  auto counted = [&meter, &cases, max = params.maxSuccess, prop = std::move(prop)] {
+    ++cases;
+    meter.update(cases, static_cast<uint64_t>(max),
+                 cases > static_cast<uint64_t>(max) ? "shrinking a failure" : "");
+    prop();
+  };
   const auto result =
-      rc::detail::checkProperty(rc::detail::toProperty(std::move(prop)), meta, params);
+      rc::detail::checkProperty(rc::detail::toProperty(std::move(counted)), meta, params);
+  meter.done();
   std::ostringstream msg;
   rc::detail::printResultMessage(result, msg);
   const std::string mutant = env_str("BUDDYCHECK_MUTANT");

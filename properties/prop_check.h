@@ -47,6 +47,8 @@ void check(Budget budget, std::function<void()> prop);
                                 const std::vector<Op>& extra = {});
 // Writes the runner's trace (+ extra ops) to this test's artefact file; returns its path.
 std::string write_trace(const Runner& r, const std::vector<Op>& extra = {});
+// The buddycheck beside this test binary, for the replay commands failures print.
+std::string buddycheck_command();
 // /proc/buddyinfo, pagetypeinfo and zoneinfo.
 std::string dumps(const Machine& m);
 

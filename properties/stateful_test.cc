@@ -78,7 +78,7 @@ void step_or_fail(Runner& sut, const Op& op) {
   const std::string path = write_trace(sut);
   if (s.finding)
     RC_FAIL(fmt::format("{}: {}\n{}\ntrace file: {}", s.finding->id, s.finding->summary,
-                        sut.report(*s.finding, "buddycheck run " + path), path));
+                        sut.report(*s.finding, buddycheck_command() + " run " + path), path));
   RC_FAIL(fmt::format("the runner rejected `{}`: {} (model and system diverged)\ntrace file: {}",
                       print_op(op), *s.error, path));
 }
@@ -125,7 +125,7 @@ void stateful_property(const Config& config) {
   if (auto f = sut.check_full()) {
     const std::string path = write_trace(sut);
     RC_FAIL(fmt::format("{} (final full check): {}\n{}\ntrace file: {}", f->id, f->summary,
-                        sut.report(*f, "buddycheck run " + path), path));
+                        sut.report(*f, props::buddycheck_command() + " run " + path), path));
   }
 }
 

@@ -44,7 +44,8 @@ const BadCase kBadCases[] = {
     {"@buddycheck-trace 1\n", "t.trace:4:1: the header may appear only once, on the first line"},
     // config line
     {"buddycheck-trace 1\nconfig max_ordr=5\n",
-     "t.trace:2:8: unknown config key 'max_ordr' (keys: max_order, pageblock_order, mobility, "
+     "t.trace:2:8: unknown config key 'max_ordr' (did you mean 'max_order'?) (keys: max_order, "
+     "pageblock_order, mobility, "
      "min_free_kbytes, watermark_scale_factor, watermark_boost_factor, lowmem_reserve_ratio, "
      "percpu_pagelist_high_fraction, page_bytes, direct_map, can_set_direct_map)"},
     {"buddycheck-trace 1\nconfig max_order=99999999999\n",
@@ -61,7 +62,7 @@ const BadCase kBadCases[] = {
     {"buddycheck-trace 1\nconfig lowmem_reserve_ratio=1,2,3,4,5\n",
      "t.trace:2:36: 'lowmem_reserve_ratio' has more than 4 ratios"},
     {"buddycheck-trace 1\nconfig direct_map=4m\n",
-     "t.trace:2:19: unknown direct_map '4m' (expected one of: 4k, 2m, 1g)"},
+     "t.trace:2:19: unknown direct_map '4m' (did you mean '4k'?) (expected one of: 4k, 2m, 1g)"},
     {"buddycheck-trace 1\nconfig max_order\n", "t.trace:2:8: expected key=value, got 'max_order'"},
     {"buddycheck-trace 1\nconfig =5\n", "t.trace:2:8: missing key before '=' in '=5'"},
     {"buddycheck-trace 1\nconfig\nconfig\n",
@@ -76,7 +77,7 @@ const BadCase kBadCases[] = {
     {"buddycheck-trace 1\nnode 64\n", "t.trace:2:6: 'node' value '64' is out of range (max 63)"},
     {"buddycheck-trace 1\nnode\n", "t.trace:2:5: expected a node id after 'node'"},
     {"buddycheck-trace 1\nnode 0 cpu=0\n",
-     "t.trace:2:8: unknown node key 'cpu' (keys: cpus, private, initiator)"},
+     "t.trace:2:8: unknown node key 'cpu' (did you mean 'cpus'?) (keys: cpus, private, initiator)"},
     {"buddycheck-trace 1\nnode 0 private=si\n",
      "t.trace:2:16: unknown private 'si' (expected one of: no, yes)"},
     {"buddycheck-trace 1\nnode 0 cpus=0,2\nzone 0 Normal start=0 pages=64\n",
@@ -153,11 +154,13 @@ const BadCase kBadCases[] = {
      "t.trace:5:1: 'cma' line after the first op (the machine config must come before any op)"},
     // ops
     {"@allocc order=0\n",
-     "t.trace:4:1: unknown line 'allocc' (expected config, node, zone, distance, cma or an op: "
+     "t.trace:4:1: unknown line 'allocc' (did you mean 'alloc'?) (expected config, node, zone, "
+     "distance, cma or an op: "
      "alloc, free, "
      "alloc_bulk, drain, sysctl, hooks, kswapd, decay_pcp, check, dump, bad_free, dm_set)"},
     {"@check\nfre id=0\n",
-     "t.trace:5:1: unknown op 'fre' (ops: alloc, free, alloc_bulk, drain, sysctl, hooks, kswapd, "
+     "t.trace:5:1: unknown op 'fre' (did you mean 'free'?) (ops: alloc, free, alloc_bulk, drain, "
+     "sysctl, hooks, kswapd, "
      "decay_pcp, "
      "check, dump, bad_free, dm_set)"},
     {"@free id=0 order=3\n", "t.trace:4:11: op 'free' does not take 'order' (takes: id, cpu)"},
@@ -168,7 +171,8 @@ const BadCase kBadCases[] = {
     {"@alloc order=\n", "t.trace:4:13: missing value after 'order='"},
     {"@alloc order=-1\n",
      "t.trace:4:13: expected a number (decimal or 0x-hex) for 'order', got '-1'"},
-    {"@alloc order=0 gfp=GFP_KERNEL|__GFP_ZEROO\n", "t.trace:4:30: unknown gfp flag '__GFP_ZEROO'"},
+    {"@alloc order=0 gfp=GFP_KERNEL|__GFP_ZEROO\n",
+     "t.trace:4:30: unknown gfp flag '__GFP_ZEROO' (did you mean '__GFP_ZERO'?)"},
     {"@alloc gfp=GFP_KERNEL||__GFP_ZERO\n", "t.trace:4:22: empty name between '|' in gfp mask"},
     {"@alloc nodemask=0-x\n",
      "t.trace:4:18: bad 'nodemask': expected a node id (expected a node list like 0-1,3, or none)"},
@@ -191,7 +195,8 @@ const BadCase kBadCases[] = {
      "t.trace:4:9: 'id' value '18446744073709551616' is out of range (max 18446744073709551615)"},
     {"@alloc_bulk gfp=GFP_KERNEL\n", "t.trace:4:1: op 'alloc_bulk' needs 'count='"},
     {"@sysctl key=vm.min_free_kbytes value=1\n",
-     "t.trace:4:12: unknown sysctl 'vm.min_free_kbytes' (expected one of: min_free_kbytes, "
+     "t.trace:4:12: unknown sysctl 'vm.min_free_kbytes' (did you mean 'min_free_kbytes'?) "
+     "(expected one of: min_free_kbytes, "
      "watermark_scale_factor, watermark_boost_factor, lowmem_reserve_ratio, "
      "percpu_pagelist_high_fraction)"},
     {"@sysctl key=min_free_kbytes\n", "t.trace:4:1: op 'sysctl' needs 'value='"},
@@ -227,7 +232,8 @@ const BadCase kBadCases[] = {
      "t.trace:4:21: unknown present 'perhaps' (expected one of: no, yes)"},
     // bytes that are not text
     {"@al\x01loc\n",
-     "t.trace:4:1: unknown line 'al\\x01loc' (expected config, node, zone, distance, cma or an op: "
+     "t.trace:4:1: unknown line 'al\\x01loc' (did you mean 'alloc'?) (expected config, node, zone, "
+     "distance, cma or an op: "
      "alloc, "
      "free, alloc_bulk, drain, sysctl, hooks, kswapd, decay_pcp, check, dump, bad_free, dm_set)"},
 };

@@ -131,9 +131,10 @@ struct RuleTable {
 
 struct RulesError {
   std::string file;
-  size_t line = 0;
+  size_t line = 0;  // 1-based; 0: the file itself (unreadable)
+  size_t col = 0;   // 1-based
   std::string message;
-  std::string to_string() const;  // "file:line: message"
+  std::string to_string() const;  // "file:line:col: message" ("file: message" for line 0)
 };
 
 struct RulesParse {

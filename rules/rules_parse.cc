@@ -4,12 +4,15 @@
 // either a table or one "file:line: message"; nothing here may crash or recurse
 // without bound (the parser may be fuzzed).
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "alloc/message.h"
 #include "rules/rules.h"
 
 namespace buddycheck::rules {
@@ -24,6 +27,7 @@ struct Token {
   Kind kind = Word;
   std::string text;  // word, string value, operator
   std::string key;   // KeyString: the key before ="..."
+  size_t col = 1;    // 1-based column of its first byte, for messages
 };
 
 bool word_char(char c) {
@@ -31,8 +35,9 @@ bool word_char(char c) {
          c == ':';
 }
 
-// Splits one line into tokens; strips a trailing comment. Returns an error message or "".
-std::string tokenize(std::string_view line, std::vector<Token>* out) {
+// Splits one line into tokens; strips a trailing comment. Returns an error message (and
+// its 1-based column in *col) or "".
+std::string tokenize(std::string_view line, std::vector<Token>* out, size_t* col) {
   size_t i = 0;
   auto read_string = [&](std::string* s) -> bool {
     i++;  // opening quote
@@ -53,6 +58,8 @@ std::string tokenize(std::string_view line, std::vector<Token>* out) {
       continue;
     }
     Token t;
+    t.col = i + 1;
+    *col = i + 1;
     if (c == '"') {
       t.kind = Token::String;
       if (!read_string(&t.text)) return "unterminated string";
@@ -76,10 +83,7 @@ std::string tokenize(std::string_view line, std::vector<Token>* out) {
         if (!read_string(&t.text)) return "unterminated string";
       }
     } else {
-      std::string shown = std::isprint(static_cast<unsigned char>(c))
-                              ? std::string(1, c)
-                              : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-      return fmt::format("unexpected character '{}'", shown);
+      return fmt::format("unexpected character {}", quote(line.substr(i, 1)));
     }
     out->push_back(std::move(t));
   }
@@ -115,7 +119,7 @@ class ExprParser {
     if (pos_ == end_) return "empty expression after 'when'";
     int root = parse_or(0);
     if (!error_.empty()) return error_;
-    if (pos_ != end_) return fmt::format("unexpected '{}' in expression", toks_[pos_].text);
+    if (pos_ != end_) return fmt::format("unexpected {} in expression", quote(toks_[pos_].text));
     e_->root = root;
     return "";
   }
@@ -168,7 +172,7 @@ class ExprParser {
       pos_++;
       return a;
     }
-    if (t.kind != Token::Word) return fail(fmt::format("expected an atom, got '{}'", t.text));
+    if (t.kind != Token::Word) return fail(fmt::format("expected an atom, got {}", quote(t.text)));
     pos_++;
     std::optional<Atom> a = atom(t.text);
     if (!a) return -1;
@@ -179,13 +183,13 @@ class ExprParser {
     if (s == "unknown_bits") return Atom{Atom::Unknown, 0};
     if (s.substr(0, 4) == "ctx.") {
       if (auto f = ctx_field_by_name(s.substr(4))) return Atom{Atom::Ctx, *f};
-      fail(fmt::format("unknown struct alloc_flags field '{}'", s.substr(4)));
+      fail(fmt::format("unknown struct alloc_flags field {}", quote(s.substr(4))));
       return std::nullopt;
     }
     if (s == "gfp.zone_bad") return Atom{Atom::ZoneBad, 0};
     if (s.substr(0, 4) == "gfp.") {
       if (auto m = gfp_atom_mask(s.substr(4))) return Atom{Atom::Gfp, *m};
-      fail(fmt::format("unknown gfp flag '{}' (spell __GFP_ZERO as gfp.zero)", s.substr(4)));
+      fail(fmt::format("unknown gfp flag {} (spell __GFP_ZERO as gfp.zero)", quote(s.substr(4))));
       return std::nullopt;
     }
     if (s == "mt.unmovable") return Atom{Atom::MtUnmovable, 0};
@@ -205,12 +209,17 @@ class ExprParser {
       if (n <= 62) return Atom{Atom::OrderGt, n};
     }
     fail(
-        fmt::format("unknown atom '{}' (ctx.FIELD, unknown_bits, gfp.FLAG, gfp.zone_bad, "
+        fmt::format("unknown atom {} (ctx.FIELD, unknown_bits, gfp.FLAG, gfp.zone_bad, "
                     "mt.unmovable|movable|reclaimable|bad, order.gtN (N <= 62), order.over_max)",
-                    s));
+                    quote(s)));
     return std::nullopt;
   }
 
+ public:
+  // The token the parse stopped at (for the error's column).
+  size_t pos() const { return pos_ < end_ ? pos_ : (end_ > 0 ? end_ - 1 : 0); }
+
+ private:
   const std::vector<Token>& toks_;
   size_t pos_, end_;
   Expr* e_;
@@ -267,7 +276,10 @@ const char* resource_name(Resource r) {
   return "?";
 }
 
-std::string RulesError::to_string() const { return fmt::format("{}:{}: {}", file, line, message); }
+std::string RulesError::to_string() const {
+  return line ? fmt::format("{}:{}:{}: {}", file, line, col ? col : 1, message)
+              : fmt::format("{}: {}", file, message);
+}
 
 uint64_t RuleTable::external_mask() const {
   uint64_t m = 0;
@@ -293,9 +305,15 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
   gfp_t gfp_read = kFixedVary;
   bool header = false;
   size_t lineno = 0, pos = 0;
+  std::vector<Token> toks;
+  size_t at = 0;  // the token a message is about: the last one looked at
+  size_t err_col = 1;
 
   auto error = [&](size_t line, std::string msg) {
-    res.error = RulesError{t.file, line, std::move(msg)};
+    const size_t col = err_col        ? err_col
+                       : toks.empty() ? 1
+                                      : toks[std::min(at, toks.size() - 1)].col;
+    res.error = RulesError{t.file, line, col, std::move(msg)};
     return res;
   };
 
@@ -305,17 +323,21 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     lineno++;
+    toks.clear();
+    at = 0;
+    err_col = 1;
     if (line.size() > kMaxLineBytes)
       return error(lineno, fmt::format("line longer than {} bytes", kMaxLineBytes));
-    std::vector<Token> toks;
-    if (std::string e = tokenize(line, &toks); !e.empty()) {
+    if (std::string e = tokenize(line, &toks, &err_col); !e.empty()) {
       // Not even tokens before the header: most likely not a rule file at all.
       if (!header)
         e = fmt::format("expected the header 'buddycheck-rules {}' ({})", kRulesVersion, e);
       return error(lineno, e);
     }
     if (toks.empty()) continue;
+    err_col = 0;  // from here on: the column of toks[at]
     auto word = [&](size_t i) -> std::string_view {
+      at = i;
       return i < toks.size() && toks[i].kind == Token::Word ? std::string_view(toks[i].text)
                                                             : std::string_view();
     };
@@ -333,17 +355,20 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     }
     // Every line ends with: "statement" source="..."
     auto tail = [&](size_t i, std::string* statement, std::string* source) -> std::string {
+      at = i;
       if (i >= toks.size() || toks[i].kind != Token::String)
         return "expected the one-line statement in quotes";
       if (toks[i].text.empty()) return "empty statement";
       *statement = toks[i].text;
+      at = i + 1;
       if (i + 1 >= toks.size() || toks[i + 1].kind != Token::KeyString ||
           toks[i + 1].key != "source")
         return "expected source=\"...\" after the statement";
       if (toks[i + 1].text.empty()) return "empty source";
       *source = toks[i + 1].text;
+      at = i + 2;
       if (i + 2 < toks.size())
-        return fmt::format("unexpected '{}' after source=", toks[i + 2].text);
+        return fmt::format("unexpected {} after source=", quote(toks[i + 2].text));
       return "";
     };
     // `when EXPR` up to the statement string.
@@ -357,7 +382,10 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       while (j < toks.size() && toks[j].kind != Token::String && toks[j].kind != Token::KeyString)
         j++;
       ExprParser p(toks, i + 1, j, e);
-      if (std::string err = p.parse(); !err.empty()) return err;
+      if (std::string err = p.parse(); !err.empty()) {
+        at = p.pos();
+        return err;
+      }
       e->text = expr_text(toks, i + 1, j);
       uint64_t cb = 0;
       gfp_t gb = 0;
@@ -372,8 +400,8 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     };
     auto new_id = [&](std::string_view id) -> std::string {
       if (!valid_id(id))
-        return fmt::format("bad ID '{}' (a letter, then letters, digits, '-' or '_')", id);
-      if (!ids.insert(std::string(id)).second) return fmt::format("duplicate ID '{}'", id);
+        return fmt::format("bad ID {} (a letter, then letters, digits, '-' or '_')", quote(id));
+      if (!ids.insert(std::string(id)).second) return fmt::format("duplicate ID {}", quote(id));
       return "";
     };
 
@@ -381,8 +409,8 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
     if (kw == "field") {
       auto f = ctx_field_by_name(word(1));
       if (!f)
-        return error(lineno, fmt::format("unknown struct alloc_flags field '{}'",
-                                         toks.size() > 1 ? toks[1].text : ""));
+        return error(lineno, fmt::format("unknown struct alloc_flags field {}",
+                                         quote(toks.size() > 1 ? toks[1].text : "")));
       if (declared[*f]) return error(lineno, fmt::format("field '{}' declared twice", word(1)));
       FieldLine fl;
       fl.name = std::string(word(1));
@@ -391,11 +419,12 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       if (k == "internal") fl.klass = FieldClass::INTERNAL;
       else if (k == "external") fl.klass = FieldClass::EXTERNAL;
       else if (k == "derived") fl.klass = FieldClass::DERIVED;
-      else return error(lineno, fmt::format("bad class '{}' (internal, external or derived)", k));
+      else
+        return error(lineno, fmt::format("bad class {} (internal, external or derived)", quote(k)));
       auto v = verdict_word(word(3));
       if (!v || *v == Verdict::WARN)
-        return error(lineno, fmt::format("bad field verdict '{}' (accept, ignore, clear or reject)",
-                                         word(3)));
+        return error(lineno, fmt::format("bad field verdict {} (accept, ignore, clear or reject)",
+                                         quote(word(3))));
       fl.verdict = *v;
       if (std::string e = tail(4, &fl.statement, &fl.source); !e.empty()) return error(lineno, e);
       declared[*f] = true;
@@ -407,13 +436,14 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       r.id = std::string(word(1));
       auto v = verdict_word(word(2));
       if (!v)
-        return error(lineno, fmt::format("bad verdict '{}' (accept, ignore, clear, warn or reject)",
-                                         word(2)));
+        return error(lineno, fmt::format("bad verdict {} (accept, ignore, clear, warn or reject)",
+                                         quote(word(2))));
       r.verdict = *v;
       size_t i = 3;
       if (!word(i).empty() && word(i) != "when") {
         auto f = ctx_field_by_name(word(i));
-        if (!f) return error(lineno, fmt::format("unknown struct alloc_flags field '{}'", word(i)));
+        if (!f)
+          return error(lineno, fmt::format("unknown struct alloc_flags field {}", quote(word(i))));
         r.subject = static_cast<int>(*f);
         i++;
       }
@@ -437,7 +467,7 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       else
         return error(
             lineno,
-            fmt::format("bad resource '{}' (private_node, cma_blocks or unmapped_pages)", rs));
+            fmt::format("bad resource {} (private_node, cma_blocks or unmapped_pages)", quote(rs)));
       for (const Grant& o : t.grants)
         if (o.resource == g.resource)
           return error(
@@ -447,9 +477,12 @@ RulesParse parse_rules(std::string_view text, std::string_view filename) {
       if (std::string e = tail(after, &g.statement, &g.source); !e.empty()) return error(lineno, e);
       t.grants.push_back(std::move(g));
     } else {
-      return error(lineno, fmt::format("unknown line '{}' (field, rule or grant)", toks[0].text));
+      at = 0;
+      return error(lineno,
+                   fmt::format("unknown line {} (field, rule or grant)", quote(toks[0].text)));
     }
   }
+  err_col = 1;  // what follows is about the file as a whole
   if (!header)
     return error(lineno ? lineno : 1,
                  fmt::format("missing header 'buddycheck-rules {}'", kRulesVersion));
@@ -479,7 +512,8 @@ RulesParse load_rules_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     RulesParse r;
-    r.error = RulesError{path, 0, "cannot read the rule file"};
+    r.error =
+        RulesError{path, 0, 0, fmt::format("cannot read the rule file: {}", std::strerror(errno))};
     return r;
   }
   std::ostringstream ss;

@@ -401,8 +401,15 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
   // 1. The whole space through the composed implementation.
   auto t0 = std::chrono::steady_clock::now();
   const std::clock_t c0 = std::clock();
+  const uint64_t classes = sp->gfps.size() * sp->orders.size(),
+                 sweep_classes = spe->gfps.size() * spe->orders.size();
+  uint64_t classes_done = 0;
+  auto tick = [&] {
+    if (o.progress) o.progress(++classes_done, classes + 2 * sweep_classes);
+  };
   for (gfp_t gfp : sp->gfps)
     for (unsigned order : sp->orders) {
+      tick();
       ClassEval ce(t, gfp, order, sp->max_order);
       // Classes whose rules compile alike have the same counts: build their bitsets once.
       const std::string sig = ce.signature();
@@ -469,6 +476,7 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
   if (impl.context_entry)
     for (gfp_t gfp : spe->gfps)
       for (unsigned order : spe->orders) {
+        tick();
         ClassEval ce(t, gfp, order, spe->max_order);
         AllocRequest req = request_for(gfp, order);
         for (uint64_t s : reps) {
@@ -497,6 +505,7 @@ CheckResult sanitize_check(const RuleTable& t, const Implementation& impl, const
   if (o.grants && !t.grants.empty()) {
     for (gfp_t gfp : spe->gfps)
       for (unsigned order : spe->orders) {
+        tick();
         ClassEval ce(t, gfp, order, spe->max_order);
         AllocRequest req = request_for(gfp, order);
         std::vector<uint64_t> seen;

@@ -80,6 +80,9 @@ struct MatrixRow {
 struct CheckOptions {
   Config machine = rules_machine();
   bool grants = true;
+  // Called now and then with the gfp classes done of all (the three sweeps in turn):
+  // for a progress meter.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 struct CheckResult {
